@@ -1,0 +1,3 @@
+module github.com/vigil-soc/vigil
+
+go 1.26
