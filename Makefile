@@ -1,0 +1,48 @@
+# Vigil — build, run and test. `make demo` runs the main job, `make test` the tests.
+GO      ?= go
+VERSION ?= $(shell git describe --tags --always --dirty 2>/dev/null || echo dev)
+LDFLAGS := -X github.com/vigil-soc/vigil/internal/cli.Version=$(VERSION)
+FUZZTIME ?= 3s
+SHARED  ?= $(abspath ../shared)
+export VIGIL_SHARED := $(SHARED)
+
+.PHONY: all build run demo test unit fuzz vet lint bench conformance clean
+
+all: build
+
+build:
+	$(GO) build -ldflags '$(LDFLAGS)' -o bin/vigil ./cmd/vigil
+
+run: demo
+demo:
+	$(GO) run -ldflags '$(LDFLAGS)' ./cmd/vigil demo
+
+# The whole test suite: static checks, unit and integration tests with the
+# race detector, then every fuzz target briefly. Tests that need ../shared
+# (conformance data) or Debian packages (logger, rsyslog) skip locally when
+# those are missing; CI installs them (.ci/run).
+test: vet unit fuzz
+
+unit:
+	$(GO) test -race -count=1 -timeout 20m ./...
+
+fuzz:
+	@./.ci/fuzz.sh $(FUZZTIME)
+
+vet:
+	@test -z "$$(gofmt -l $$(git ls-files '*.go'))" || { echo "gofmt needed:"; gofmt -l $$(git ls-files '*.go'); exit 1; }
+	$(GO) vet ./...
+
+lint: vet
+	$(GO) run github.com/golangci/golangci-lint/v2/cmd/golangci-lint@v2.5.0 run ./...
+
+# Benchmarks: ingest throughput end to end (NDJSON over HTTP -> durable log
+# -> DuckDB), parsers, codec and stores.
+bench:
+	$(GO) test -run='^$$' -bench=. -benchmem -benchtime=2s ./internal/node/ ./internal/ingest/ ./internal/parse/... ./internal/store/...
+
+conformance:
+	$(GO) test -count=1 -run 'Conformance|Shared|Regression|EVTX' -v ./internal/parse/... ./internal/importer/... 2>&1 | grep -E '^(=== RUN|--- |PASS|FAIL|ok|\s+.*(pairs|matched|records|skip))' || true
+
+clean:
+	rm -rf bin

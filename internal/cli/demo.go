@@ -1,0 +1,82 @@
+package cli
+
+import (
+	"context"
+	"fmt"
+	"os"
+	"time"
+
+	"github.com/vigil-soc/vigil/internal/config"
+	"github.com/vigil-soc/vigil/internal/node"
+	"github.com/vigil-soc/vigil/internal/simulate"
+)
+
+// runDemo starts a server on a temporary (or --data) directory and a
+// simulated company sending telemetry through its real listeners.
+func runDemo(ctx context.Context, env *Env, args []string) error {
+	fs := newFlagSet("demo", env)
+	var c common
+	c.register(fs, env)
+	speed := fs.Float64("speed", 60, "simulated seconds per real second until the simulation catches up with now")
+	history := fs.Duration("history", 24*time.Hour, "how far in the past the simulation starts")
+	dataSet := false
+	for _, a := range args {
+		if a == "-data" || a == "--data" || len(a) > 6 && (a[:7] == "--data=" || a[:6] == "-data=") {
+			dataSet = true
+		}
+	}
+	if err := parseFlags(fs, args); err != nil {
+		return err
+	}
+	cfg, err := config.Load(c.config)
+	if err != nil {
+		return err
+	}
+	if !dataSet && env.Getenv("VIGIL_DATA") == "" {
+		dir, err := os.MkdirTemp("", "vigil-demo-")
+		if err != nil {
+			return err
+		}
+		defer os.RemoveAll(dir)
+		c.data = dir
+	}
+	log := newLogger(env.Stderr, cfg.LogLevel)
+	n, err := node.Open(ctx, cfg, node.Options{DataDir: c.data, Listen: true, Version: Version}, log)
+	if err != nil {
+		return err
+	}
+	defer n.Close()
+	token := n.AdminToken
+	if token == "" {
+		token = readTokenFile(c.data)
+	}
+	runErr := make(chan error, 1)
+	go func() { runErr <- n.Run(ctx) }()
+	var tcp, udp string
+	if n.Syslog != nil {
+		select {
+		case <-n.Syslog.Ready():
+		case err := <-runErr:
+			return err
+		}
+		u, t, _ := n.Syslog.Addrs()
+		if t != nil {
+			tcp = t.String()
+		}
+		if u != nil {
+			udp = u.String()
+		}
+	}
+	url := "http://" + n.HTTPAddr()
+	fmt.Fprintf(env.Stdout, "Vigil demo running.\n  console/API: %s\n  token:       %s\n  data:        %s\n"+
+		"  try:         curl -H 'Authorization: Bearer %s' '%s/api/v1/alerts'\n  stop:        Ctrl-C\n",
+		url, token, c.data, token, url)
+	sim := simulate.New(simulate.Options{SyslogTCP: tcp, SyslogUDP: udp, HTTPURL: url, Token: token,
+		Speed: *speed, Start: time.Now().Add(-*history), Seed: time.Now().UnixNano(), Log: log})
+	go func() {
+		if err := sim.Run(ctx); err != nil && ctx.Err() == nil {
+			log.Error("simulator stopped", "err", err)
+		}
+	}()
+	return <-runErr
+}

@@ -1,0 +1,53 @@
+package eve
+
+import (
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"unicode/utf8"
+
+	"github.com/vigil-soc/vigil/internal/parse"
+	"github.com/vigil-soc/vigil/internal/parse/ecsjson"
+	"github.com/vigil-soc/vigil/internal/schema"
+)
+
+// FuzzMap checks that no input panics, that rejections carry a reason and
+// that accepted events are well formed.
+func FuzzMap(f *testing.F) {
+	files, _ := filepath.Glob(filepath.Join("testdata", "*.json"))
+	for _, name := range files {
+		data, err := os.ReadFile(name)
+		if err != nil {
+			f.Fatal(err)
+		}
+		for _, line := range strings.Split(string(data), "\n") {
+			f.Add([]byte(line))
+		}
+	}
+	var m Mapper
+	f.Fuzz(func(t *testing.T, rec []byte) {
+		var ev schema.Event
+		err := m.Map(rec, received, &ev)
+		if err != nil {
+			switch parse.Reason(err) {
+			case parse.ReasonInvalidJSON, parse.ReasonEmpty, parse.ReasonInvalidUTF8, parse.ReasonBadTimestamp,
+				parse.ReasonMissingField:
+			default:
+				t.Fatalf("Map(%q): reason %q: %v", rec, parse.Reason(err), err)
+			}
+			return
+		}
+		if ev.Original != string(rec) || ev.Input != schema.InputSuricata || ev.Timestamp.IsZero() {
+			t.Fatalf("bad event %+v from %q", ev, rec)
+		}
+		if len(ev.Fields) > ecsjson.MaxFields {
+			t.Fatalf("%d fields", len(ev.Fields))
+		}
+		for _, s := range append([]string{ev.URL.Full, ev.DNS.Question.Name, ev.Message}, ev.DNS.Answers...) {
+			if !utf8.ValidString(s) {
+				t.Fatalf("invalid UTF-8 %q from %q", s, rec)
+			}
+		}
+	})
+}

@@ -1,0 +1,176 @@
+// Package pipeline holds the consumer stages that read the ingest log:
+// storage (events to DuckDB, source statistics to SQLite) and detection
+// (detectors to alerts). Each stage keeps a checkpoint of the highest log
+// sequence it finished in the same transaction as its work, and skips what
+// is at or below it, so a crash at any point neither loses nor duplicates.
+package pipeline
+
+import (
+	"context"
+	"fmt"
+	"log/slog"
+	"sync/atomic"
+	"time"
+
+	"github.com/vigil-soc/vigil/internal/detect"
+	"github.com/vigil-soc/vigil/internal/ingest"
+	"github.com/vigil-soc/vigil/internal/schema"
+	"github.com/vigil-soc/vigil/internal/store/eventstore"
+	"github.com/vigil-soc/vigil/internal/store/statedb"
+)
+
+// Consumer names in the ingest log.
+const (
+	ConsumerStore  = "store"
+	ConsumerDetect = "detect"
+)
+
+// Consumers lists the durable consumers the pipeline runs; the ingest log
+// creates them before accepting events.
+func Consumers() []string { return []string{ConsumerStore, ConsumerDetect} }
+
+// Source is the part of the ingest log a stage reads.
+type Source interface {
+	Consume(ctx context.Context, name string, checkpoint uint64, o ingest.ConsumeOptions, h ingest.Handler) error
+}
+
+// StoreStage writes events to the event store and source statistics to the
+// state database.
+type StoreStage struct {
+	events *eventstore.Store
+	state  *statedb.DB
+	log    *slog.Logger
+	done   atomic.Uint64 // highest sequence stored
+}
+
+// NewStoreStage returns the storage stage.
+func NewStoreStage(events *eventstore.Store, state *statedb.DB, log *slog.Logger) *StoreStage {
+	return &StoreStage{events: events, state: state, log: log}
+}
+
+// Run consumes until ctx ends.
+func (s *StoreStage) Run(ctx context.Context, src Source) error {
+	ckpt, err := s.events.Checkpoint(ctx)
+	if err != nil {
+		return fmt.Errorf("store stage: %w", err)
+	}
+	s.done.Store(ckpt)
+	return src.Consume(ctx, ConsumerStore, ckpt, ingest.ConsumeOptions{MaxMessages: 64}, s.handle)
+}
+
+// Done returns the highest ingest-log sequence stored.
+func (s *StoreStage) Done() uint64 { return s.done.Load() }
+
+func (s *StoreStage) handle(ctx context.Context, batches []ingest.Batch) error {
+	ckpt := s.done.Load()
+	var evs []schema.Event
+	var last uint64
+	for _, b := range batches {
+		if b.Seq <= ckpt {
+			continue // stored before a crash or restart; only the ack was lost
+		}
+		evs = append(evs, b.Events...)
+		last = b.Seq
+	}
+	if last == 0 {
+		return nil
+	}
+	if err := s.events.Write(ctx, evs, last); err != nil {
+		return fmt.Errorf("store stage: %w", err)
+	}
+	s.done.Store(last)
+	if err := s.state.ApplySourceDeltas(ctx, sourceDeltas(evs)); err != nil {
+		s.log.Warn("store stage: source statistics not updated", "err", err)
+	}
+	return nil
+}
+
+// sourceDeltas sums events per source (host × input).
+func sourceDeltas(evs []schema.Event) []statedb.SourceDelta {
+	idx := map[[2]string]int{}
+	var out []statedb.SourceDelta
+	for i := range evs {
+		ev := &evs[i]
+		k := [2]string{ev.SourceHost(), ev.Input}
+		j, ok := idx[k]
+		if !ok {
+			j = len(out)
+			idx[k] = j
+			out = append(out, statedb.SourceDelta{Host: k[0], Input: k[1], FirstEvent: ev.Timestamp,
+				LastEvent: ev.Timestamp, LastReceived: ev.Received})
+		}
+		d := &out[j]
+		d.Events++
+		d.Bytes += int64(len(ev.Original) + len(ev.Message))
+		if ev.Timestamp.Before(d.FirstEvent) {
+			d.FirstEvent = ev.Timestamp
+		}
+		if ev.Timestamp.After(d.LastEvent) {
+			d.LastEvent = ev.Timestamp
+		}
+		if ev.Received.After(d.LastReceived) {
+			d.LastReceived = ev.Received
+		}
+	}
+	return out
+}
+
+// DetectStage runs detectors over the log and stores their alerts.
+type DetectStage struct {
+	det    detect.Detector
+	state  *statedb.DB
+	window time.Duration
+	log    *slog.Logger
+	done   atomic.Uint64
+	alerts atomic.Int64
+	// pending keeps the alerts of batches whose write failed, so a retry
+	// does not feed the same events to the detectors twice.
+	pendingSeq    uint64
+	pendingAlerts []schema.Alert
+}
+
+// NewDetectStage returns the detection stage. window is the alert grouping
+// window.
+func NewDetectStage(det detect.Detector, state *statedb.DB, window time.Duration, log *slog.Logger) *DetectStage {
+	return &DetectStage{det: det, state: state, window: window, log: log}
+}
+
+// Run consumes until ctx ends.
+func (d *DetectStage) Run(ctx context.Context, src Source) error {
+	ckpt, err := d.state.ConsumerCheckpoint(ctx, ConsumerDetect)
+	if err != nil {
+		return fmt.Errorf("detect stage: %w", err)
+	}
+	d.done.Store(ckpt)
+	return src.Consume(ctx, ConsumerDetect, ckpt, ingest.ConsumeOptions{MaxMessages: 64}, d.handle)
+}
+
+// Done returns the highest ingest-log sequence examined.
+func (d *DetectStage) Done() uint64 { return d.done.Load() }
+
+// Alerts returns how many alerts the stage emitted since it started.
+func (d *DetectStage) Alerts() int64 { return d.alerts.Load() }
+
+func (d *DetectStage) handle(ctx context.Context, batches []ingest.Batch) error {
+	ckpt := d.done.Load()
+	alerts := d.pendingAlerts
+	last := d.pendingSeq
+	for _, b := range batches {
+		if b.Seq <= max(ckpt, d.pendingSeq) {
+			continue
+		}
+		d.det.Detect(b.Events, func(a schema.Alert) { alerts = append(alerts, a) })
+		last = b.Seq
+	}
+	if last <= ckpt {
+		return nil
+	}
+	if err := d.state.ApplyDetections(ctx, ConsumerDetect, last, alerts, d.window); err != nil {
+		d.pendingSeq, d.pendingAlerts = last, alerts
+		return fmt.Errorf("detect stage: %w", err)
+	}
+	d.pendingSeq, d.pendingAlerts = 0, nil
+	d.done.Store(last)
+	d.alerts.Add(int64(len(alerts)))
+	return nil
+}

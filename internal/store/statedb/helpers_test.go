@@ -1,0 +1,89 @@
+package statedb
+
+import (
+	"context"
+	"log/slog"
+	"os"
+	"path/filepath"
+	"sync"
+	"testing"
+	"time"
+)
+
+// testClock is a settable clock for a DB under test.
+type testClock struct {
+	mu sync.Mutex
+	t  time.Time
+}
+
+func newTestClock(t time.Time) *testClock { return &testClock{t: t} }
+
+func (c *testClock) Now() time.Time {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.t
+}
+
+func (c *testClock) Set(t time.Time) {
+	c.mu.Lock()
+	c.t = t
+	c.mu.Unlock()
+}
+
+func (c *testClock) Add(d time.Duration) {
+	c.mu.Lock()
+	c.t = c.t.Add(d)
+	c.mu.Unlock()
+}
+
+// baseTime is the fixed instant test clocks start at.
+func baseTime() time.Time { return time.Date(2025, 3, 14, 9, 26, 53, 0, time.UTC) }
+
+func testLogger(tb testing.TB) *slog.Logger {
+	return slog.New(slog.NewTextHandler(tb.Output(), &slog.HandlerOptions{Level: slog.LevelDebug}))
+}
+
+// openTest opens a fresh database in a temporary directory, closed when the
+// test ends.
+func openTest(tb testing.TB, opts ...Option) *DB {
+	tb.Helper()
+	d, err := Open(context.Background(), filepath.Join(tb.TempDir(), "state.db"), testLogger(tb), opts...)
+	if err != nil {
+		tb.Fatalf("Open: %v", err)
+	}
+	tb.Cleanup(func() {
+		if err := d.Close(); err != nil {
+			tb.Errorf("Close: %v", err)
+		}
+	})
+	return d
+}
+
+// openTestClock is openTest with a test clock at baseTime.
+func openTestClock(tb testing.TB, opts ...Option) (*DB, *testClock) {
+	tb.Helper()
+	d := openTest(tb, opts...)
+	c := newTestClock(baseTime())
+	d.now = c.Now
+	return d, c
+}
+
+// golden compares got with testdata/name, rewriting the file when
+// VIGIL_UPDATE_GOLDEN=1.
+func golden(t *testing.T, name string, got []byte) {
+	t.Helper()
+	path := filepath.Join("testdata", name)
+	if os.Getenv("VIGIL_UPDATE_GOLDEN") == "1" {
+		if err := os.WriteFile(path, got, 0o644); err != nil {
+			t.Fatal(err)
+		}
+		return
+	}
+	want, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatalf("read golden file (run with VIGIL_UPDATE_GOLDEN=1 to create it): %v", err)
+	}
+	if string(got) != string(want) {
+		t.Errorf("%s differs from golden file:\n--- got ---\n%s\n--- want ---\n%s", name, got, want)
+	}
+}
