@@ -85,8 +85,8 @@ func (r *remote) createToken(ctx context.Context, name, role string) (string, st
 	return r.c.CreateToken(ctx, name, role)
 }
 func (r *remote) listTokens(ctx context.Context) ([]statedb.Token, error) { return r.c.ListTokens(ctx) }
-func (r *remote) revokeToken(ctx context.Context, id string) error       { return r.c.RevokeToken(ctx, id) }
-func (r *remote) close()                                                 {}
+func (r *remote) revokeToken(ctx context.Context, id string) error        { return r.c.RevokeToken(ctx, id) }
+func (r *remote) close()                                                  {}
 
 func (r *remote) importFiles(ctx context.Context, paths []string, format string, progress func(importer.Progress)) (importer.Summary, error) {
 	total := importer.Summary{ByReason: map[string]int64{}, ByFormat: map[string]int64{}}

@@ -80,13 +80,13 @@ type Log struct {
 	pending  atomic.Int64  // unconsumed bytes in the stream, refreshed by watch
 	lastSeq  atomic.Uint64 // highest sequence this process stored
 
-	mu     sync.Mutex
-	floors map[string]uint64 // each consumer's checkpoint, once it reported
-	purged uint64            // messages below purged+1 are deleted
-	stop     chan struct{}
-	wg       sync.WaitGroup
-	metrics  *Metrics
-	bufs     sync.Pool
+	mu      sync.Mutex
+	floors  map[string]uint64 // each consumer's checkpoint, once it reported
+	purged  uint64            // messages below purged+1 are deleted
+	stop    chan struct{}
+	wg      sync.WaitGroup
+	metrics *Metrics
+	bufs    sync.Pool
 }
 
 var _ Sink = (*Log)(nil)
