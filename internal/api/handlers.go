@@ -10,6 +10,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/vigil-soc/vigil/internal/query"
 	"github.com/vigil-soc/vigil/internal/store/eventstore"
 	"github.com/vigil-soc/vigil/internal/store/statedb"
 	"github.com/vigil-soc/vigil/internal/timeexpr"
@@ -76,7 +77,7 @@ func (s *Server) handleSearch(w http.ResponseWriter, r *http.Request) {
 	res, err := s.Events.Search(r.Context(), eventstore.SearchRequest{From: from, To: to, Query: q.Get("q"),
 		Limit: limit, Cursor: q.Get("cursor"), Ascending: q.Get("order") == "asc"})
 	if err != nil {
-		writeError(w, http.StatusBadRequest, err)
+		s.queryError(w, err)
 		return
 	}
 	if wantsNDJSON(r) {
@@ -92,6 +93,20 @@ func (s *Server) handleSearch(w http.ResponseWriter, r *http.Request) {
 	}
 	writeJSON(w, http.StatusOK, map[string]any{"events": res.Events, "next": res.Next,
 		"took_ms": res.Took.Milliseconds(), "count": len(res.Events)})
+}
+
+// queryError answers 400 for a query the caller got wrong and 500 for a
+// failure of the store.
+func (s *Server) queryError(w http.ResponseWriter, err error) {
+	var qe *query.Error
+	switch {
+	case errors.As(err, &qe), errors.Is(err, eventstore.ErrBadCursor), errors.Is(err, statedb.ErrBadCursor),
+		errors.Is(err, statedb.ErrInvalidStatus):
+		writeError(w, http.StatusBadRequest, err)
+	default:
+		s.log.Error("query failed", "err", err)
+		writeError(w, http.StatusInternalServerError, errors.New("query failed; see the server log"))
+	}
 }
 
 // handleAlerts serves GET /api/v1/alerts.
@@ -114,7 +129,7 @@ func (s *Server) handleAlerts(w http.ResponseWriter, r *http.Request) {
 	}
 	alerts, next, err := s.State.Alerts(r.Context(), f)
 	if err != nil {
-		writeError(w, http.StatusBadRequest, err)
+		s.queryError(w, err)
 		return
 	}
 	if wantsNDJSON(r) {

@@ -62,3 +62,20 @@ func (f *Fields) UnmarshalJSON(data []byte) error {
 	*f = out
 	return nil
 }
+
+// UnmarshalJSON reads a syslog priority object; its presence sets Present.
+func (s *LogSyslog) UnmarshalJSON(data []byte) error {
+	var v struct {
+		Facility int `json:"facility"`
+		Severity int `json:"severity"`
+	}
+	if string(data) == "null" {
+		*s = LogSyslog{}
+		return nil
+	}
+	if err := json.Unmarshal(data, &v); err != nil {
+		return fmt.Errorf("log.syslog: %w", err)
+	}
+	*s = LogSyslog{Facility: v.Facility, Severity: v.Severity, Present: true}
+	return nil
+}

@@ -130,9 +130,11 @@ func shapeOf(v *fastjson.Value) Format {
 // Mapper maps JSON records of any recognised shape. It is not safe for
 // concurrent use: give each goroutine its own.
 type Mapper struct {
-	p   fastjson.Parser
-	ecs ecsjson.Mapper
-	eve eve.Mapper
+	p    fastjson.Parser
+	ecs  ecsjson.Mapper
+	eve  eve.Mapper
+	zeek zeek.Mapper
+	win  winlog.Mapper
 }
 
 // MapJSON maps one JSON record. format forces a format; FormatAuto (or
@@ -154,13 +156,13 @@ func (m *Mapper) MapJSON(rec []byte, format Format, input, logType string, recei
 	}
 	switch format {
 	case FormatWinlogbeat:
-		return winlog.MapWinlogbeat(rec, received, ev)
+		return m.win.MapWinlogbeat(rec, received, ev)
 	case FormatEVTXJSON:
-		return winlog.MapEvtxJSON(rec, received, ev)
+		return m.win.MapEvtxJSON(rec, received, ev)
 	case FormatEVE:
 		return m.eve.MapValue(v, rec, received, ev)
 	case FormatZeekJSON:
-		return zeek.MapJSON(rec, logType, received, ev)
+		return m.zeek.Map(rec, logType, received, ev)
 	}
 	return m.ecs.MapValue(v, rec, input, received, ev)
 }

@@ -125,6 +125,9 @@ func (cr *chunkReader) chunk(buf []byte, n int, fileOff int64) error {
 		cr.reject("evtx: chunk at offset %d: %v", fileOff, err)
 		return nil
 	}
+	if len(records) < len(starts) {
+		cr.reject("evtx: chunk at offset %d: the decoder returned %d of %d records", fileOff, len(records), len(starts))
+	}
 	conv := treeConv{types: w.types}
 	for i, rec := range records {
 		if i >= len(blank) || blank[i] {

@@ -51,6 +51,7 @@ func readEVTXBytes(ctx context.Context, data []byte) evtxResult {
 	return res
 }
 
+// TestReadEVTXFixture reads the copied fixture and compares it with its JSON twin.
 func TestReadEVTXFixture(t *testing.T) {
 	t.Parallel()
 	res := readEVTXBytes(context.Background(), fixtureEVTX(t))
@@ -82,6 +83,7 @@ func corrupt(data []byte, f func(b []byte) []byte) []byte {
 	return f(append([]byte(nil), data...))
 }
 
+// TestReadEVTXDamage checks that damaged files and records are reported, never panic, and that good chunks beside bad ones are read.
 func TestReadEVTXDamage(t *testing.T) {
 	t.Parallel()
 	good := fixtureEVTX(t)
@@ -138,6 +140,7 @@ func TestReadEVTXDamage(t *testing.T) {
 	}
 }
 
+// TestReadEVTXCallbacks checks that fn's error and ctx's end stop the read.
 func TestReadEVTXCallbacks(t *testing.T) {
 	t.Parallel()
 	data := fixtureEVTX(t)

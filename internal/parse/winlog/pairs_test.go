@@ -70,11 +70,9 @@ type erratum struct {
 	field, jsonText, evtxText, value string
 }
 
-// TestEVTXMatchesJSON reads every .evtx of Sigma's regression data and
-// requires the same events as its evtx_dump .json twin, field by field.
-func TestEVTXMatchesJSON(t *testing.T) {
-	t.Parallel()
-	root := sharedTestdata(t, "sigma/regression_data")
+// evtxFiles lists the .evtx files under root.
+func evtxFiles(t *testing.T, root string) []string {
+	t.Helper()
 	var files []string
 	err := filepath.WalkDir(root, func(p string, d os.DirEntry, err error) error {
 		if err == nil && !d.IsDir() && strings.HasSuffix(p, ".evtx") {
@@ -89,6 +87,15 @@ func TestEVTXMatchesJSON(t *testing.T) {
 	if len(files) == 0 {
 		t.Fatal("no .evtx files")
 	}
+	return files
+}
+
+// TestEVTXMatchesJSON reads every .evtx of Sigma's regression data and
+// requires the same events as its evtx_dump .json twin, field by field.
+func TestEVTXMatchesJSON(t *testing.T) {
+	t.Parallel()
+	root := sharedTestdata(t, "sigma/regression_data")
+	files := evtxFiles(t, root)
 	errata := map[string]erratum{
 		// The JSON was edited: the EVTX record says Explorer.EXE.
 		"rules/windows/process_creation/proc_creation_win_susp_right_to_left_override/ad691d92-15f2-4181-9aa4-723c74f9ddc3": {
@@ -133,6 +140,9 @@ func TestEVTXMatchesJSON(t *testing.T) {
 	}
 	t.Logf("%d of %d EVTX/JSON pairs match (%d events); %d after correcting a known erratum of the JSON",
 		matched, len(files), events, corrected)
+	if len(files) != 202 || events != 238 {
+		t.Errorf("%d files, %d events; the manifest lists 202 and 238", len(files), events)
+	}
 	if matched != len(files) {
 		t.Errorf("%d pairs differ", len(files)-matched)
 	}

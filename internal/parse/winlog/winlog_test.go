@@ -12,6 +12,7 @@ import (
 	"github.com/vigil-soc/vigil/internal/schema"
 )
 
+// TestSplitJSONObjects checks splitting of concatenated JSON objects.
 func TestSplitJSONObjects(t *testing.T) {
 	t.Parallel()
 	tests := []struct {
@@ -48,6 +49,7 @@ func TestSplitJSONObjects(t *testing.T) {
 	}
 }
 
+// TestMapEvtxJSONForms checks the evtx_dump JSON forms: qualifiers, unnamed and nested data, UserData.
 func TestMapEvtxJSONForms(t *testing.T) {
 	t.Parallel()
 	const sys = `"System":{"Provider":{"#attributes":{"Name":"Service Control Manager"}},"EventID":{"#attributes":{"Qualifiers":16384},"#text":7045},` +
@@ -84,6 +86,7 @@ func TestMapEvtxJSONForms(t *testing.T) {
 	}
 }
 
+// TestMapRejects checks the reject reasons of bad JSON records of both mappers.
 func TestMapRejects(t *testing.T) {
 	t.Parallel()
 	tests := []struct {
@@ -121,6 +124,7 @@ func TestMapRejects(t *testing.T) {
 	}
 }
 
+// TestMapWinlogbeatForms checks Winlogbeat document forms and the ECS mapping table.
 func TestMapWinlogbeatForms(t *testing.T) {
 	t.Parallel()
 	tests := []struct {
@@ -169,6 +173,7 @@ func TestMapWinlogbeatForms(t *testing.T) {
 	}
 }
 
+// TestDecodeTyped checks the rendering of binary XML value types.
 func TestDecodeTyped(t *testing.T) {
 	t.Parallel()
 	le32 := func(v uint32) []byte { b := make([]byte, 4); binary.LittleEndian.PutUint32(b, v); return b }
@@ -208,6 +213,7 @@ func TestDecodeTyped(t *testing.T) {
 	}
 }
 
+// TestCanonValue checks value canonicalisation.
 func TestCanonValue(t *testing.T) {
 	t.Parallel()
 	tests := map[string]string{
@@ -225,6 +231,7 @@ func TestCanonValue(t *testing.T) {
 	}
 }
 
+// TestNames checks the reverse mapping of Winlogbeat's rendered names and channel datasets.
 func TestNames(t *testing.T) {
 	t.Parallel()
 	kw := func(s string) string {

@@ -45,6 +45,7 @@ func TestConformanceWRCCDC(t *testing.T) {
 			if n == 0 {
 				t.Errorf("%s: no records", logType)
 			}
+			t.Logf("%s: %d records", logType, n)
 		})
 	}
 }

@@ -59,22 +59,7 @@ func importFile(t *testing.T, path string) importResult {
 	}
 	switch res.format {
 	case FormatJSON:
-		m := NewMapper()
-		sc := bufio.NewScanner(bytes.NewReader(data))
-		sc.Buffer(make([]byte, 64<<10), parse.MaxRecordBytes)
-		for sc.Scan() {
-			if len(bytes.TrimSpace(sc.Bytes())) == 0 {
-				continue
-			}
-			if err := m.Map(sc.Bytes(), LogTypeFromFilename(path), received, &ev); err != nil {
-				note(err)
-				continue
-			}
-			res.good++
-		}
-		if err := sc.Err(); err != nil {
-			t.Fatalf("%s: %v", path, err)
-		}
+		importJSON(t, data, LogTypeFromFilename(path), &res, note)
 	default:
 		tr := NewTSVReader(bytes.NewReader(data), Options{Received: received})
 		for {
@@ -95,6 +80,28 @@ func importFile(t *testing.T, path string) importResult {
 		res.path = tr.Path()
 	}
 	return res
+}
+
+// importJSON maps the lines of a JSON log into res.
+func importJSON(t *testing.T, data []byte, logType string, res *importResult, note func(error)) {
+	t.Helper()
+	m := NewMapper()
+	var ev schema.Event
+	sc := bufio.NewScanner(bytes.NewReader(data))
+	sc.Buffer(make([]byte, 64<<10), parse.MaxRecordBytes)
+	for sc.Scan() {
+		if len(bytes.TrimSpace(sc.Bytes())) == 0 {
+			continue
+		}
+		if err := m.Map(sc.Bytes(), logType, time.Unix(1700000000, 0).UTC(), &ev); err != nil {
+			note(err)
+			continue
+		}
+		res.good++
+	}
+	if err := sc.Err(); err != nil {
+		t.Fatal(err)
+	}
 }
 
 // TestEdgeCasesRITA imports RITA's parser edge-case logs (GPL data, read in

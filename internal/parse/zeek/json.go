@@ -16,9 +16,10 @@ import (
 // ever-new keys cannot grow it without limit.
 const maxInternedKeys = 4096
 
-// Mapper maps Zeek JSON log lines into events. It reuses its JSON parser and
-// buffers between calls, so it is not safe for concurrent use; use one
-// Mapper per goroutine.
+// Mapper maps Zeek JSON log lines into events. It reuses its JSON parser,
+// buffers and (when made by NewMapper) a cache of key strings between
+// calls, so it is not safe for concurrent use; use one Mapper per
+// goroutine. The zero value is ready to use.
 type Mapper struct {
 	p     fastjson.Parser
 	b     ecsBuilder
@@ -37,7 +38,8 @@ func NewMapper() *Mapper { return &Mapper{keys: make(map[string]string)} }
 // the record's "_path" field wins when present. Use a Mapper to map many
 // lines without reallocating the parser.
 func MapJSON(line []byte, logType string, received time.Time, ev *schema.Event) error {
-	return NewMapper().Map(line, logType, received, ev)
+	var m Mapper // no key cache: it would not be reused
+	return m.Map(line, logType, received, ev)
 }
 
 // Map maps one Zeek JSON log line; see MapJSON.
@@ -56,9 +58,6 @@ func (m *Mapper) Map(line []byte, logType string, received time.Time, ev *schema
 	}
 	if p := obj.Get("_path"); p != nil && p.Type() == fastjson.TypeString {
 		logType = string(p.GetStringBytes())
-	}
-	if m.keys == nil {
-		m.keys = make(map[string]string)
 	}
 	m.b.reset(logType)
 	m.b.begin(ev, received, obj.Len(), string(line))
@@ -109,7 +108,7 @@ func (m *Mapper) key(prefix string, k []byte) string {
 		return s
 	}
 	s := string(k)
-	if len(m.keys) < maxInternedKeys {
+	if m.keys != nil && len(m.keys) < maxInternedKeys {
 		m.keys[s] = s
 	}
 	return s

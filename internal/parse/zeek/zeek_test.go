@@ -203,6 +203,7 @@ func TestECS(t *testing.T) {
 	}
 }
 
+// TestTSVRejects checks that bad lines are rejected with a reason and that reading goes on.
 func TestTSVRejects(t *testing.T) {
 	t.Parallel()
 	hdr := "#separator \\x09\n#path\tconn\n#fields\tts\tuid\tn\n#types\ttime\tstring\tcount\n"
@@ -252,6 +253,7 @@ func TestTSVRejects(t *testing.T) {
 	}
 }
 
+// TestJSONRejects checks the reject reasons of bad JSON records.
 func TestJSONRejects(t *testing.T) {
 	t.Parallel()
 	tests := []struct {
@@ -277,6 +279,7 @@ func TestJSONRejects(t *testing.T) {
 	}
 }
 
+// TestJSONForms checks how JSON value forms are canonicalised.
 func TestJSONForms(t *testing.T) {
 	t.Parallel()
 	tests := []struct {
@@ -309,6 +312,7 @@ func TestJSONForms(t *testing.T) {
 	}
 }
 
+// TestFormatDouble checks the emulation of Zeek's TSV double formatting.
 func TestFormatDouble(t *testing.T) {
 	t.Parallel()
 	tests := []struct {
@@ -332,6 +336,7 @@ func TestFormatDouble(t *testing.T) {
 	}
 }
 
+// TestCanonTime checks the canonical time form and ISO 8601 parsing.
 func TestCanonTime(t *testing.T) {
 	t.Parallel()
 	tests := []struct {
@@ -363,6 +368,7 @@ func TestCanonTime(t *testing.T) {
 	}
 }
 
+// TestStrings checks TSV unescaping and the canonical string form.
 func TestStrings(t *testing.T) {
 	t.Parallel()
 	tests := []struct{ tsv, want string }{
@@ -383,6 +389,7 @@ func TestStrings(t *testing.T) {
 	}
 }
 
+// TestLogTypeFromFilename checks log types taken from file names.
 func TestLogTypeFromFilename(t *testing.T) {
 	t.Parallel()
 	tests := map[string]string{
@@ -400,6 +407,7 @@ func TestLogTypeFromFilename(t *testing.T) {
 	}
 }
 
+// TestSniff checks format detection.
 func TestSniff(t *testing.T) {
 	t.Parallel()
 	tests := map[string]Format{
