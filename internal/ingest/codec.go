@@ -4,6 +4,7 @@ import (
 	"encoding/binary"
 	"errors"
 	"fmt"
+	"slices"
 	"time"
 
 	"github.com/vigil-soc/vigil/internal/schema"
@@ -228,6 +229,7 @@ func DecodeBatch(dst []schema.Event, data []byte) ([]schema.Event, error) {
 	if n > uint64(len(data)) {
 		return dst, errShort
 	}
+	dst = slices.Grow(dst, int(n)) // events are large: grow once, not by doubling
 	for i := uint64(0); i < n && d.err == nil; i++ {
 		dst = append(dst, schema.Event{})
 		d.event(&dst[len(dst)-1])

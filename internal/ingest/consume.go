@@ -27,8 +27,10 @@ type Handler func(ctx context.Context, batches []Batch) error
 
 // ConsumeOptions tune a consumer.
 type ConsumeOptions struct {
-	// MaxMessages is the most log messages handed to one Handler call.
-	MaxMessages int
+	// MaxBytes bounds the encoded size of the batches handed to one Handler
+	// call (and so the memory they take once decoded). It is raised to fit
+	// the largest message the log holds.
+	MaxBytes int
 	// MaxWait is how long to wait to fill a call when the log is quiet.
 	MaxWait time.Duration
 }
@@ -38,8 +40,8 @@ type ConsumeOptions struct {
 // the consumer's checkpoint moves to the last sequence handed over, and the
 // log may delete what every consumer has passed.
 func (l *Log) Consume(ctx context.Context, name string, checkpoint uint64, o ConsumeOptions, h Handler) error {
-	if o.MaxMessages <= 0 {
-		o.MaxMessages = 64
+	if o.MaxBytes < 2*l.maxChunk {
+		o.MaxBytes = 2 * l.maxChunk
 	}
 	if o.MaxWait <= 0 {
 		o.MaxWait = 100 * time.Millisecond
@@ -53,7 +55,7 @@ func (l *Log) Consume(ctx context.Context, name string, checkpoint uint64, o Con
 		return fmt.Errorf("ingest: consumer %s: %w", name, err)
 	}
 	for ctx.Err() == nil {
-		mb, err := cons.Fetch(o.MaxMessages, jetstream.FetchMaxWait(o.MaxWait))
+		mb, err := cons.FetchBytes(o.MaxBytes, jetstream.FetchMaxWait(o.MaxWait))
 		if err != nil {
 			if ctx.Err() != nil {
 				break

@@ -9,6 +9,7 @@ import (
 	"context"
 	"fmt"
 	"log/slog"
+	"slices"
 	"sync/atomic"
 	"time"
 
@@ -41,6 +42,7 @@ type StoreStage struct {
 	state  *statedb.DB
 	log    *slog.Logger
 	done   atomic.Uint64 // highest sequence stored
+	buf    []schema.Event // reused across calls: events are large
 }
 
 // NewStoreStage returns the storage stage.
@@ -55,7 +57,7 @@ func (s *StoreStage) Run(ctx context.Context, src Source) error {
 		return fmt.Errorf("store stage: %w", err)
 	}
 	s.done.Store(ckpt)
-	return src.Consume(ctx, ConsumerStore, ckpt, ingest.ConsumeOptions{MaxMessages: 64}, s.handle)
+	return src.Consume(ctx, ConsumerStore, ckpt, ingest.ConsumeOptions{MaxBytes: 16 << 20}, s.handle)
 }
 
 // Done returns the highest ingest-log sequence stored.
@@ -63,11 +65,16 @@ func (s *StoreStage) Done() uint64 { return s.done.Load() }
 
 func (s *StoreStage) handle(ctx context.Context, batches []ingest.Batch) error {
 	ckpt := s.done.Load()
-	var evs []schema.Event
+	n := 0
+	for _, b := range batches {
+		n += len(b.Events)
+	}
+	evs := slices.Grow(s.buf[:0], n)
+	defer func() { clear(evs); s.buf = evs[:0] }()
 	var last uint64
 	for _, b := range batches {
 		if b.Seq <= ckpt {
-			continue // stored before a crash or restart; only the ack was lost
+			continue // committed before a restart
 		}
 		evs = append(evs, b.Events...)
 		last = b.Seq
@@ -142,7 +149,7 @@ func (d *DetectStage) Run(ctx context.Context, src Source) error {
 		return fmt.Errorf("detect stage: %w", err)
 	}
 	d.done.Store(ckpt)
-	return src.Consume(ctx, ConsumerDetect, ckpt, ingest.ConsumeOptions{MaxMessages: 64}, d.handle)
+	return src.Consume(ctx, ConsumerDetect, ckpt, ingest.ConsumeOptions{MaxBytes: 16 << 20}, d.handle)
 }
 
 // Done returns the highest ingest-log sequence examined.
