@@ -41,7 +41,7 @@ type StoreStage struct {
 	events *eventstore.Store
 	state  *statedb.DB
 	log    *slog.Logger
-	done   atomic.Uint64 // highest sequence stored
+	done   atomic.Uint64  // highest sequence stored
 	buf    []schema.Event // reused across calls: events are large
 }
 
