@@ -17,6 +17,7 @@ import (
 	"github.com/vigil-soc/vigil/internal/ingest"
 	"github.com/vigil-soc/vigil/internal/parse/auto"
 	"github.com/vigil-soc/vigil/internal/schema"
+	"github.com/vigil-soc/vigil/internal/shareddata"
 )
 
 // collectSink keeps what the importer submits; rejectLog what it rejects.
@@ -141,31 +142,11 @@ func TestImportBadGzipIsAFileError(t *testing.T) {
 	}
 }
 
-// sharedDir finds ../shared/testdata from the package directory or VIGIL_SHARED.
-func sharedDir(t *testing.T) string {
-	t.Helper()
-	if d := os.Getenv("VIGIL_SHARED"); d != "" {
-		if _, err := os.Stat(filepath.Join(d, "testdata")); err == nil {
-			return filepath.Join(d, "testdata")
-		}
-	}
-	dir, _ := os.Getwd()
-	for i := 0; i < 6; i++ {
-		cand := filepath.Join(dir, "shared", "testdata")
-		if _, err := os.Stat(cand); err == nil {
-			return cand
-		}
-		dir = filepath.Dir(dir)
-	}
-	t.Skip("../shared/testdata is absent: conformance data not available")
-	return ""
-}
-
 // TestConformanceZeekTSVvsJSON imports the same WRCCDC traffic as Zeek TSV
 // and as Zeek JSON and requires identical counts per log type.
 func TestConformanceZeekTSVvsJSON(t *testing.T) {
 	t.Parallel()
-	base := filepath.Join(sharedDir(t), "zeek", "wrccdc")
+	base := shareddata.Path(t, "zeek/wrccdc")
 	tsv, tsvEvs, _ := runImport(t, auto.FormatAuto, filepath.Join(base, "zeek-default"))
 	js, jsonEvs, _ := runImport(t, auto.FormatAuto, filepath.Join(base, "zeek-json"))
 	if tsv.Rejected != 0 || js.Rejected != 0 {
@@ -202,7 +183,7 @@ func TestConformanceZeekTSVvsJSON(t *testing.T) {
 // every file is read, valid records are kept, the rest reported.
 func TestConformanceZeekEdgeCases(t *testing.T) {
 	t.Parallel()
-	base := filepath.Join(sharedDir(t), "zeek", "edgecases", "test_data")
+	base := shareddata.Path(t, "zeek/edgecases/test_data")
 	sum, _, rej := runImport(t, auto.FormatAuto, base)
 	if sum.Files == 0 || sum.Stored == 0 {
 		t.Fatalf("summary = %+v", sum)
@@ -220,7 +201,7 @@ func TestConformanceZeekEdgeCases(t *testing.T) {
 // and requires the same events.
 func TestConformanceEVTXTwins(t *testing.T) {
 	t.Parallel()
-	base := filepath.Join(sharedDir(t), "sigma", "regression_data")
+	base := shareddata.Path(t, "sigma/regression_data")
 	evtx, _ := filepath.Glob(filepath.Join(base, "*", "*", "*", "*", "*.evtx"))
 	more, _ := filepath.Glob(filepath.Join(base, "*", "*", "*", "*", "*", "*.evtx"))
 	evtx = append(evtx, more...)
@@ -250,8 +231,8 @@ func TestConformanceEVTXTwins(t *testing.T) {
 			x.Input, y.Input = "", ""
 			x.Original, y.Original = "", ""
 			x.Log.File, y.Log.File = schema.LogFile{}, schema.LogFile{}
-			if !reflect.DeepEqual(x, y) {
-				t.Errorf("%s event %d differs:\n evtx %+v\n json %+v", p, i, x, y)
+			if d := schema.Diff(&x, &y); len(d) > 0 {
+				t.Errorf("%s event %d differs (evtx != json):\n  %s", p, i, strings.Join(d, "\n  "))
 				break
 			}
 		}

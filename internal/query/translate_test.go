@@ -3,15 +3,16 @@ package query
 import (
 	"errors"
 	"fmt"
-	"os"
 	"path/filepath"
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/vigil-soc/vigil/internal/golden"
 )
 
 // TestTranslateGolden compares translations with testdata/translate.golden.
-// Set VIGIL_UPDATE_GOLDEN=1 to rewrite the file.
+// Run with -update or VIGIL_UPDATE_GOLDEN=1 to rewrite the file.
 func TestTranslateGolden(t *testing.T) {
 	t.Parallel()
 	queries := []string{
@@ -68,19 +69,7 @@ func TestTranslateGolden(t *testing.T) {
 		}
 		fmt.Fprintf(&b, "query: %s\nwhere: %s\nargs:  %s\n\n", q, sql.Where, formatArgs(sql.Args))
 	}
-	golden := filepath.Join("testdata", "translate.golden")
-	if os.Getenv("VIGIL_UPDATE_GOLDEN") == "1" {
-		if err := os.WriteFile(golden, []byte(b.String()), 0o644); err != nil {
-			t.Fatal(err)
-		}
-	}
-	want, err := os.ReadFile(golden)
-	if err != nil {
-		t.Fatalf("%v (run with VIGIL_UPDATE_GOLDEN=1 to create it)", err)
-	}
-	if b.String() != string(want) {
-		t.Fatalf("translations differ from %s; got:\n%s", golden, b.String())
-	}
+	golden.Check(t, filepath.Join("testdata", "translate.golden"), []byte(b.String()))
 }
 
 func formatArgs(args []any) string {

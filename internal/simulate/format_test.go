@@ -8,12 +8,13 @@ import (
 	"log/slog"
 	"math/rand/v2"
 	"net/netip"
-	"os"
 	"path/filepath"
 	"strings"
 	"testing"
 	"time"
 	"unicode/utf16"
+
+	"github.com/vigil-soc/vigil/internal/golden"
 )
 
 func TestSimClock(t *testing.T) {
@@ -222,25 +223,6 @@ func drain(ch chan []byte) []string {
 	}
 }
 
-// checkGolden compares got with testdata/name; VIGIL_UPDATE_GOLDEN=1
-// rewrites the file.
-func checkGolden(t *testing.T, name, got string) {
-	t.Helper()
-	path := filepath.Join("testdata", name)
-	if os.Getenv("VIGIL_UPDATE_GOLDEN") == "1" {
-		if err := os.WriteFile(path, []byte(got), 0o644); err != nil {
-			t.Fatal(err)
-		}
-	}
-	want, err := os.ReadFile(path)
-	if err != nil {
-		t.Fatalf("%v (run with VIGIL_UPDATE_GOLDEN=1 to create it)", err)
-	}
-	if string(want) != got {
-		t.Errorf("%s differs from the golden file; got:\n%s", name, got)
-	}
-}
-
 // TestAttackGolden pins the exact records of the attacks, as a reviewer
 // reads them: Debian sshd/sudo lines and Winlogbeat documents.
 func TestAttackGolden(t *testing.T) {
@@ -249,7 +231,8 @@ func TestAttackGolden(t *testing.T) {
 	w := testWorld(42)
 	w.at(t0, func(at time.Time) { w.sshBruteForce(at, 0) })
 	w.runUntil(t0.Add(10 * time.Minute))
-	checkGolden(t, "ssh_brute_force.golden", strings.Join(drain(w.out.syslog["bastion-01"].ch), "\n")+"\n")
+	sshLines := strings.Join(drain(w.out.syslog["bastion-01"].ch), "\n") + "\n"
+	golden.Check(t, filepath.Join("testdata", "ssh_brute_force.golden"), []byte(sshLines))
 
 	w = testWorld(42)
 	w.at(t0, func(at time.Time) { w.passwordSpray(at, 0) })
@@ -264,7 +247,7 @@ func TestAttackGolden(t *testing.T) {
 		}
 		buf.WriteString(d + "\n")
 	}
-	checkGolden(t, "windows_attacks.golden.ndjson", buf.String())
+	golden.Check(t, filepath.Join("testdata", "windows_attacks.golden.ndjson"), buf.Bytes())
 }
 
 func FuzzRetryAfter(f *testing.F) {

@@ -10,6 +10,8 @@ import (
 	"strconv"
 	"strings"
 	"testing"
+
+	"github.com/vigil-soc/vigil/internal/golden"
 )
 
 // timeoutErr is a read deadline expiring, as net.Conn reports it.
@@ -149,40 +151,21 @@ func equalStrings(a, b []string) bool {
 }
 
 // TestFramingGolden frames the mixed streams in testdata/framing/*.stream
-// and compares the result with the .golden files beside them. Set
-// VIGIL_UPDATE_GOLDEN=1 to rewrite them.
+// and compares the result with the .golden files beside them. Run with
+// -update or VIGIL_UPDATE_GOLDEN=1 to rewrite them.
 func TestFramingGolden(t *testing.T) {
 	t.Parallel()
-	streams, err := filepath.Glob(filepath.Join("testdata", "framing", "*.stream"))
-	if err != nil || len(streams) == 0 {
-		t.Fatalf("no testdata streams: %v", err)
-	}
-	for _, path := range streams {
-		t.Run(filepath.Base(path), func(t *testing.T) {
-			t.Parallel()
-			in, err := os.ReadFile(path)
-			if err != nil {
-				t.Fatal(err)
-			}
-			var b bytes.Buffer
-			for _, f := range readAllFrames(t, &chunkReader{data: in, size: 5}, 256) {
-				fmt.Fprintf(&b, "%q\n", f)
-			}
-			golden := strings.TrimSuffix(path, ".stream") + ".golden"
-			if os.Getenv("VIGIL_UPDATE_GOLDEN") != "" {
-				if err := os.WriteFile(golden, b.Bytes(), 0o644); err != nil {
-					t.Fatal(err)
-				}
-			}
-			want, err := os.ReadFile(golden)
-			if err != nil {
-				t.Fatal(err)
-			}
-			if !bytes.Equal(b.Bytes(), want) {
-				t.Errorf("frames differ from %s:\n%s", golden, b.String())
-			}
-		})
-	}
+	golden.CheckFiles(t, filepath.Join("testdata", "framing", "*.stream"), func(t *testing.T, path string) []byte {
+		in, err := os.ReadFile(path)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var b bytes.Buffer
+		for _, f := range readAllFrames(t, &chunkReader{data: in, size: 5}, 256) {
+			fmt.Fprintf(&b, "%q\n", f)
+		}
+		return b.Bytes()
+	})
 }
 
 // FuzzFraming checks that the frame reader never panics or loops, returns

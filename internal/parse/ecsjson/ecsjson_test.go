@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"encoding/json"
 	"errors"
-	"flag"
 	"os"
 	"path/filepath"
 	"strconv"
@@ -12,77 +11,29 @@ import (
 	"testing"
 	"time"
 
+	"github.com/vigil-soc/vigil/internal/golden"
 	"github.com/vigil-soc/vigil/internal/parse"
 	"github.com/vigil-soc/vigil/internal/schema"
 )
 
-var update = flag.Bool("update", false, "rewrite the golden files in testdata")
-
 var received = time.Date(2026, 11, 21, 12, 0, 0, 0, time.UTC)
-
-type goldenResult struct {
-	Line   int           `json:"line"`
-	Event  *schema.Event `json:"event,omitempty"`
-	Input  string        `json:"input,omitempty"`
-	Reason string        `json:"reason,omitempty"`
-	Error  string        `json:"error,omitempty"`
-}
 
 // TestGolden maps every line of testdata/*.ndjson and compares the events
 // (or rejections) with testdata/*.golden. Run with -update to rewrite.
 func TestGolden(t *testing.T) {
 	t.Parallel()
-	inputs, err := filepath.Glob(filepath.Join("testdata", "*.ndjson"))
-	if err != nil || len(inputs) == 0 {
-		t.Fatalf("no golden inputs: %v", err)
-	}
-	for _, in := range inputs {
-		t.Run(filepath.Base(in), func(t *testing.T) {
-			t.Parallel()
-			got := mapFile(t, in)
-			golden := strings.TrimSuffix(in, ".ndjson") + ".golden"
-			if *update {
-				if err := os.WriteFile(golden, got, 0o644); err != nil {
-					t.Fatal(err)
-				}
-				return
+	golden.CheckFiles(t, filepath.Join("testdata", "*.ndjson"), func(t *testing.T, path string) []byte {
+		var m Mapper
+		var ev schema.Event // reused across lines, as inputs do
+		return golden.MapLines(t, path, func(line []byte) (*schema.Event, error) {
+			if err := m.Map(line, schema.InputNDJSON, received, &ev); err != nil {
+				return nil, err
 			}
-			want, err := os.ReadFile(golden)
-			if err != nil {
-				t.Fatalf("%v (run go test -update to create it)", err)
-			}
-			if !bytes.Equal(got, want) {
-				t.Errorf("%s differs from %s; run go test -run TestGolden -update and review the diff", in, golden)
-			}
-		})
-	}
-}
-
-func mapFile(t *testing.T, path string) []byte {
-	t.Helper()
-	data, err := os.ReadFile(path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	var m Mapper
-	var ev schema.Event // reused across lines, as inputs do
-	var out []goldenResult
-	for i, line := range strings.Split(strings.TrimSuffix(string(data), "\n"), "\n") {
-		r := goldenResult{Line: i + 1}
-		if err := m.Map([]byte(line), schema.InputNDJSON, received, &ev); err != nil {
-			r.Input, r.Reason, r.Error = line, parse.Reason(err), err.Error()
-		} else {
 			cp := ev
 			cp.Fields = append(schema.Fields(nil), ev.Fields...)
-			r.Event = &cp
-		}
-		out = append(out, r)
-	}
-	b, err := json.MarshalIndent(out, "", "  ")
-	if err != nil {
-		t.Fatal(err)
-	}
-	return append(b, '\n')
+			return &cp, nil
+		})
+	})
 }
 
 func TestRejects(t *testing.T) {

@@ -1,12 +1,11 @@
 package ecsjson
 
 import (
-	"os"
 	"path/filepath"
-	"strings"
 	"testing"
 	"unicode/utf8"
 
+	"github.com/vigil-soc/vigil/internal/golden"
 	"github.com/vigil-soc/vigil/internal/parse"
 	"github.com/vigil-soc/vigil/internal/schema"
 )
@@ -14,16 +13,7 @@ import (
 // FuzzMap checks that no input panics, that rejections carry a reason, and
 // that accepted events keep the record, bounded valid-UTF-8 fields.
 func FuzzMap(f *testing.F) {
-	files, _ := filepath.Glob(filepath.Join("testdata", "*.ndjson"))
-	for _, name := range files {
-		data, err := os.ReadFile(name)
-		if err != nil {
-			f.Fatal(err)
-		}
-		for _, line := range strings.Split(string(data), "\n") {
-			f.Add([]byte(line))
-		}
-	}
+	golden.SeedLines(f, filepath.Join("testdata", "*.ndjson"))
 	var m Mapper
 	f.Fuzz(func(t *testing.T, rec []byte) {
 		var ev schema.Event

@@ -2,86 +2,33 @@ package eve
 
 import (
 	"bufio"
-	"bytes"
-	"encoding/json"
 	"errors"
-	"flag"
 	"os"
 	"path/filepath"
-	"strings"
 	"testing"
 	"time"
 
+	"github.com/vigil-soc/vigil/internal/golden"
 	"github.com/vigil-soc/vigil/internal/parse"
 	"github.com/vigil-soc/vigil/internal/parse/ecsjson"
 	"github.com/vigil-soc/vigil/internal/schema"
+	"github.com/vigil-soc/vigil/internal/shareddata"
 )
 
-var update = flag.Bool("update", false, "rewrite the golden files in testdata")
-
 var received = time.Date(2026, 11, 21, 12, 0, 0, 0, time.UTC)
-
-type goldenResult struct {
-	Line   int           `json:"line"`
-	Event  *schema.Event `json:"event,omitempty"`
-	Input  string        `json:"input,omitempty"`
-	Reason string        `json:"reason,omitempty"`
-	Error  string        `json:"error,omitempty"`
-}
 
 // TestGolden maps every line of testdata/*.json and compares the events
 // (or rejections) with testdata/*.golden. Run with -update to rewrite.
 func TestGolden(t *testing.T) {
 	t.Parallel()
-	inputs, err := filepath.Glob(filepath.Join("testdata", "*.json"))
-	if err != nil || len(inputs) == 0 {
-		t.Fatalf("no golden inputs: %v", err)
-	}
-	for _, in := range inputs {
-		t.Run(filepath.Base(in), func(t *testing.T) {
-			t.Parallel()
-			got := mapFile(t, in)
-			golden := strings.TrimSuffix(in, ".json") + ".golden"
-			if *update {
-				if err := os.WriteFile(golden, got, 0o644); err != nil {
-					t.Fatal(err)
-				}
-				return
-			}
-			want, err := os.ReadFile(golden)
-			if err != nil {
-				t.Fatalf("%v (run go test -update to create it)", err)
-			}
-			if !bytes.Equal(got, want) {
-				t.Errorf("%s differs from %s; run go test -run TestGolden -update and review the diff", in, golden)
-			}
+	golden.CheckFiles(t, filepath.Join("testdata", "*.json"), func(t *testing.T, path string) []byte {
+		var m Mapper
+		return golden.MapLines(t, path, func(line []byte) (*schema.Event, error) {
+			var ev schema.Event
+			err := m.Map(line, received, &ev)
+			return &ev, err
 		})
-	}
-}
-
-func mapFile(t *testing.T, path string) []byte {
-	t.Helper()
-	data, err := os.ReadFile(path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	var m Mapper
-	var out []goldenResult
-	for i, line := range strings.Split(strings.TrimSuffix(string(data), "\n"), "\n") {
-		var ev schema.Event
-		r := goldenResult{Line: i + 1}
-		if err := m.Map([]byte(line), received, &ev); err != nil {
-			r.Input, r.Reason, r.Error = line, parse.Reason(err), err.Error()
-		} else {
-			r.Event = &ev
-		}
-		out = append(out, r)
-	}
-	b, err := json.MarshalIndent(out, "", "  ")
-	if err != nil {
-		t.Fatal(err)
-	}
-	return append(b, '\n')
+	})
 }
 
 func TestRejects(t *testing.T) {
@@ -152,41 +99,12 @@ func TestAlertMapping(t *testing.T) {
 	}
 }
 
-// sharedTestdata finds /work/shared/testdata: $VIGIL_SHARED, or a
-// shared/testdata directory above the package.
-func sharedTestdata(t *testing.T) string {
-	t.Helper()
-	if d := os.Getenv("VIGIL_SHARED"); d != "" {
-		return d
-	}
-	dir, err := os.Getwd()
-	if err != nil {
-		t.Fatal(err)
-	}
-	for {
-		cand := filepath.Join(dir, "shared", "testdata")
-		if st, err := os.Stat(cand); err == nil && st.IsDir() {
-			return cand
-		}
-		parent := filepath.Dir(dir)
-		if parent == dir {
-			return ""
-		}
-		dir = parent
-	}
-}
-
 // TestSlipsEVE maps the 5,000-line Suricata EVE file of the Slips dataset
 // (GPL-2.0, read in place, not copied) and checks the per-type counts its
 // manifest gives and the fields every event of a type must have.
 func TestSlipsEVE(t *testing.T) {
 	t.Parallel()
-	root := sharedTestdata(t)
-	path := filepath.Join(root, "slips", "dataset", "test6-malicious.suricata.json")
-	f, err := os.Open(path)
-	if root == "" || errors.Is(err, os.ErrNotExist) {
-		t.Skipf("shared test data absent (%s): set VIGIL_SHARED to the shared testdata directory", path)
-	}
+	f, err := os.Open(shareddata.Path(t, "slips/dataset/test6-malicious.suricata.json"))
 	if err != nil {
 		t.Fatal(err)
 	}

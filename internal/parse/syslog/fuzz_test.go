@@ -1,13 +1,12 @@
 package syslog
 
 import (
-	"os"
 	"path/filepath"
 	"strings"
 	"testing"
-	"time"
 	"unicode/utf8"
 
+	"github.com/vigil-soc/vigil/internal/golden"
 	"github.com/vigil-soc/vigil/internal/parse"
 	"github.com/vigil-soc/vigil/internal/schema"
 )
@@ -16,23 +15,13 @@ import (
 // reason code, and that accepted events keep the raw message and valid
 // UTF-8 strings.
 func FuzzParse(f *testing.F) {
-	files, _ := filepath.Glob(filepath.Join("testdata", "*.log"))
-	for _, name := range files {
-		data, err := os.ReadFile(name)
-		if err != nil {
-			f.Fatal(err)
-		}
-		for _, line := range strings.Split(string(data), "\n") {
-			f.Add([]byte(line))
-		}
-	}
+	golden.SeedLines(f, filepath.Join("testdata", "*.log"))
 	f.Add([]byte("<0>1 - - - - - - "))
 	f.Add([]byte("<191>Feb 29 23:59:60.999999999 h a[: x"))
 	p := NewParser(Options{})
-	received := time.Date(2026, 11, 21, 12, 0, 0, 0, time.UTC)
 	f.Fuzz(func(t *testing.T, msg []byte) {
 		var ev schema.Event
-		err := p.Parse(msg, received, &ev)
+		err := p.Parse(msg, goldenReceived, &ev)
 		if err != nil {
 			switch parse.Reason(err) {
 			case parse.ReasonBadSyslog, parse.ReasonEmpty, parse.ReasonInvalidUTF8, parse.ReasonOversized:

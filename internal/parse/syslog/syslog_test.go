@@ -4,85 +4,31 @@ import (
 	"bytes"
 	"encoding/json"
 	"errors"
-	"flag"
-	"os"
 	"path/filepath"
 	"strings"
 	"testing"
 	"time"
 
+	"github.com/vigil-soc/vigil/internal/golden"
 	"github.com/vigil-soc/vigil/internal/parse"
 	"github.com/vigil-soc/vigil/internal/schema"
 )
 
-var update = flag.Bool("update", false, "rewrite the golden files in testdata")
-
 // goldenReceived is the receipt time of every golden input line.
 var goldenReceived = time.Date(2026, 11, 21, 12, 0, 0, 0, time.UTC)
-
-// goldenResult is one input line's outcome in a golden file.
-type goldenResult struct {
-	Line   int           `json:"line"`
-	Event  *schema.Event `json:"event,omitempty"`
-	Input  string        `json:"input,omitempty"`
-	Reason string        `json:"reason,omitempty"`
-	Error  string        `json:"error,omitempty"`
-}
 
 // TestGolden parses every line of testdata/*.log and compares the events
 // (or rejections) with testdata/*.golden. Run with -update to rewrite.
 func TestGolden(t *testing.T) {
 	t.Parallel()
-	inputs, err := filepath.Glob(filepath.Join("testdata", "*.log"))
-	if err != nil || len(inputs) == 0 {
-		t.Fatalf("no golden inputs: %v", err)
-	}
 	p := NewParser(Options{})
-	for _, in := range inputs {
-		t.Run(filepath.Base(in), func(t *testing.T) {
-			t.Parallel()
-			got := parseFile(t, p, in)
-			golden := strings.TrimSuffix(in, ".log") + ".golden"
-			if *update {
-				if err := os.WriteFile(golden, got, 0o644); err != nil {
-					t.Fatal(err)
-				}
-				return
-			}
-			want, err := os.ReadFile(golden)
-			if err != nil {
-				t.Fatalf("%v (run go test -update to create it)", err)
-			}
-			if !bytes.Equal(got, want) {
-				t.Errorf("%s differs from %s; run go test -run TestGolden -update and review the diff", in, golden)
-			}
+	golden.CheckFiles(t, filepath.Join("testdata", "*.log"), func(t *testing.T, path string) []byte {
+		return golden.MapLines(t, path, func(line []byte) (*schema.Event, error) {
+			var ev schema.Event
+			err := p.Parse(line, goldenReceived, &ev)
+			return &ev, err
 		})
-	}
-}
-
-func parseFile(t *testing.T, p *Parser, path string) []byte {
-	t.Helper()
-	data, err := os.ReadFile(path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	var out []goldenResult
-	for i, line := range strings.Split(strings.TrimSuffix(string(data), "\n"), "\n") {
-		var ev schema.Event
-		err := p.Parse([]byte(line), goldenReceived, &ev)
-		r := goldenResult{Line: i + 1}
-		if err != nil {
-			r.Input, r.Reason, r.Error = line, parse.Reason(err), err.Error()
-		} else {
-			r.Event = &ev
-		}
-		out = append(out, r)
-	}
-	b, err := json.MarshalIndent(out, "", "  ")
-	if err != nil {
-		t.Fatal(err)
-	}
-	return append(b, '\n')
+	})
 }
 
 func TestRejects(t *testing.T) {

@@ -14,6 +14,7 @@ import (
 
 	"github.com/vigil-soc/vigil/internal/parse"
 	"github.com/vigil-soc/vigil/internal/schema"
+	"github.com/vigil-soc/vigil/internal/shareddata"
 )
 
 // fixtureEVTX returns the bytes of testdata/tasksched.evtx.gz: a file with
@@ -62,8 +63,8 @@ func TestReadEVTXFixture(t *testing.T) {
 	want := mapEvtxJSONFile(t, "testdata/tasksched.json")
 	ev.Input, want.Input, want.Original = "", "", ""
 	ev.Received = want.Received
-	if d := eventDiff(&ev, &want); len(d) > 0 {
-		t.Errorf("EVTX and JSON differ:\n  %s", joinDiff(d))
+	if d := schema.Diff(&ev, &want); len(d) > 0 {
+		t.Errorf("EVTX and JSON differ:\n  %s", strings.Join(d, "\n  "))
 	}
 	checks := map[string]string{
 		"EventID": "142", "Channel": "Microsoft-Windows-TaskScheduler/Operational",
@@ -161,7 +162,7 @@ func TestReadEVTXCallbacks(t *testing.T) {
 // chunk from Sigma's data: every record is either decoded or reported.
 func TestReadEVTXDamagedShared(t *testing.T) {
 	t.Parallel()
-	dir := sharedTestdata(t, "sigma/regression_data/rules/windows/process_creation/proc_creation_win_findstr_recon_everyone")
+	dir := shareddata.Path(t, "sigma/regression_data/rules/windows/process_creation/proc_creation_win_findstr_recon_everyone")
 	files, _ := filepath.Glob(filepath.Join(dir, "*.evtx"))
 	if len(files) != 1 {
 		t.Fatalf("files %v", files)
@@ -197,8 +198,8 @@ func TestReadEVTXDamagedShared(t *testing.T) {
 	for i, j := range []int{0, 2} {
 		a, b := res.evs[i], want[j]
 		a.Input, b.Input, b.Original, b.Received = "", "", "", a.Received
-		if d := eventDiff(&a, &b); len(d) > 0 {
-			t.Errorf("record %d differs from the JSON:\n  %s", j, joinDiff(d))
+		if d := schema.Diff(&a, &b); len(d) > 0 {
+			t.Errorf("record %d differs from the JSON:\n  %s", j, strings.Join(d, "\n  "))
 		}
 	}
 }

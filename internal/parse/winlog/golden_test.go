@@ -1,18 +1,16 @@
 package winlog
 
 import (
-	"bytes"
 	"encoding/json"
-	"flag"
 	"os"
 	"path/filepath"
+	"strings"
 	"testing"
 	"time"
 
+	"github.com/vigil-soc/vigil/internal/golden"
 	"github.com/vigil-soc/vigil/internal/schema"
 )
-
-var update = flag.Bool("update", false, "rewrite golden files")
 
 var goldenReceived = time.Date(2024, 5, 1, 10, 0, 6, 0, time.UTC)
 
@@ -62,34 +60,16 @@ func TestGoldenWinlogbeat(t *testing.T) {
 			}
 			a, b := wb, ej
 			a.Input, b.Input, a.Original, b.Original, a.Message = "", "", "", "", ""
-			if d := eventDiff(&a, &b); len(d) > 0 {
-				t.Errorf("Winlogbeat and EVTX JSON events differ:\n  %s", joinDiff(d))
+			if d := schema.Diff(&a, &b); len(d) > 0 {
+				t.Errorf("Winlogbeat and EVTX JSON events differ:\n  %s", strings.Join(d, "\n  "))
 			}
 			wb.Original = ""
-			checkGolden(t, name+".golden.json", wb)
+			got, err := json.MarshalIndent(wb, "", "  ")
+			if err != nil {
+				t.Fatal(err)
+			}
+			golden.Check(t, filepath.Join("testdata", name+".golden.json"), append(got, '\n'))
 		})
-	}
-}
-
-func checkGolden(t *testing.T, name string, ev schema.Event) {
-	t.Helper()
-	got, err := json.MarshalIndent(ev, "", "  ")
-	if err != nil {
-		t.Fatal(err)
-	}
-	got = append(got, '\n')
-	path := filepath.Join("testdata", name)
-	if *update {
-		if err := os.WriteFile(path, got, 0o644); err != nil {
-			t.Fatal(err)
-		}
-	}
-	want, err := os.ReadFile(path)
-	if err != nil {
-		t.Fatalf("%v (run with -update to create it)", err)
-	}
-	if !bytes.Equal(got, want) {
-		t.Errorf("%s differs from the golden file:\n%s", name, got)
 	}
 }
 

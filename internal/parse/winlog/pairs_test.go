@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/vigil-soc/vigil/internal/schema"
+	"github.com/vigil-soc/vigil/internal/shareddata"
 )
 
 // readEVTXFile returns the events and rejects of an .evtx file.
@@ -94,7 +95,7 @@ func evtxFiles(t *testing.T, root string) []string {
 // requires the same events as its evtx_dump .json twin, field by field.
 func TestEVTXMatchesJSON(t *testing.T) {
 	t.Parallel()
-	root := sharedTestdata(t, "sigma/regression_data")
+	root := shareddata.Path(t, "sigma/regression_data")
 	files := evtxFiles(t, root)
 	errata := map[string]erratum{
 		// The JSON was edited: the EVTX record says Explorer.EXE.
@@ -128,9 +129,9 @@ func TestEVTXMatchesJSON(t *testing.T) {
 		for i := range evs {
 			a, b := evs[i], jevs[i]
 			a.Input, b.Input = "", ""
-			if d := eventDiff(&a, &b); len(d) > 0 {
+			if d := schema.Diff(&a, &b); len(d) > 0 {
 				ok = false
-				t.Errorf("%s event %d differs:\n  %s", rel, i, joinDiff(d))
+				t.Errorf("%s event %d differs:\n  %s", rel, i, strings.Join(d, "\n  "))
 			}
 		}
 		events += len(evs)

@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/vigil-soc/vigil/internal/schema"
+	"github.com/vigil-soc/vigil/internal/shareddata"
 )
 
 // TestConformanceWRCCDC reads every log type of the WRCCDC sample in both
@@ -20,7 +21,7 @@ import (
 // events, field by field.
 func TestConformanceWRCCDC(t *testing.T) {
 	t.Parallel()
-	root := sharedTestdata(t, "zeek/wrccdc")
+	root := shareddata.Path(t, "zeek/wrccdc")
 	tsvFiles, err := filepath.Glob(filepath.Join(root, "zeek-default", "*.log.gz"))
 	if err != nil || len(tsvFiles) == 0 {
 		t.Fatalf("no TSV logs under %s: %v", root, err)
@@ -93,10 +94,10 @@ func compareFiles(t *testing.T, tsvPath, jsonPath, logType string) int {
 		if tr.Path() != logType {
 			t.Fatalf("#path %q, want %q", tr.Path(), logType)
 		}
-		if d := eventDiff(&te, &je); len(d) > 0 {
+		if d := schema.Diff(&te, &je); len(d) > 0 {
 			mismatches++
 			if mismatches <= 3 {
-				t.Errorf("record %d (TSV line %d) differs:\n  %s", n, tr.Line(), joinDiff(d))
+				t.Errorf("record %d (TSV line %d) differs:\n  %s", n, tr.Line(), strings.Join(d, "\n  "))
 			}
 		}
 	}

@@ -14,6 +14,7 @@ import (
 
 	"github.com/vigil-soc/vigil/internal/parse"
 	"github.com/vigil-soc/vigil/internal/schema"
+	"github.com/vigil-soc/vigil/internal/shareddata"
 )
 
 // importResult counts what importing one file gave.
@@ -109,7 +110,7 @@ func importJSON(t *testing.T, data []byte, logType string, res *importResult, no
 // with a reason, and nothing panics.
 func TestEdgeCasesRITA(t *testing.T) {
 	t.Parallel()
-	root := sharedTestdata(t, "zeek/edgecases/test_data")
+	root := shareddata.Path(t, "zeek/edgecases/test_data")
 	tests := []struct {
 		file   string
 		format Format
@@ -156,7 +157,7 @@ func TestEdgeCasesRITA(t *testing.T) {
 // dropped.
 func TestEdgeCasesRITAAll(t *testing.T) {
 	t.Parallel()
-	root := sharedTestdata(t, "zeek/edgecases/test_data")
+	root := shareddata.Path(t, "zeek/edgecases/test_data")
 	err := filepath.WalkDir(root, func(p string, d os.DirEntry, err error) error {
 		if err != nil || d.IsDir() {
 			return err
@@ -190,7 +191,7 @@ func equalCounts(a, b map[string]int) bool {
 // under its header name like any other.
 func TestUnknownFieldKept(t *testing.T) {
 	t.Parallel()
-	root := sharedTestdata(t, "zeek/edgecases/test_data")
+	root := shareddata.Path(t, "zeek/edgecases/test_data")
 	f, err := os.Open(filepath.Join(root, "has_unknown_field/http.log"))
 	if err != nil {
 		t.Fatal(err)

@@ -1,15 +1,16 @@
 package zeek
 
 import (
-	"bufio"
 	"bytes"
 	"errors"
 	"io"
 	"os"
+	"path/filepath"
 	"reflect"
 	"strings"
 	"testing"
 
+	"github.com/vigil-soc/vigil/internal/golden"
 	"github.com/vigil-soc/vigil/internal/parse"
 	"github.com/vigil-soc/vigil/internal/schema"
 )
@@ -55,12 +56,7 @@ func FuzzTSV(f *testing.F) {
 // must reject with a *parse.Error, and must map the same line the same way
 // twice.
 func FuzzJSON(f *testing.F) {
-	if b, err := os.ReadFile("testdata/sample.json"); err == nil {
-		sc := bufio.NewScanner(bytes.NewReader(b))
-		for sc.Scan() {
-			f.Add(append([]byte(nil), sc.Bytes()...))
-		}
-	}
+	golden.SeedLines(f, filepath.Join("testdata", "sample.json"))
 	f.Add([]byte(`{"ts":"1925-01-19T23:49:33.112616Z","a":{"b":[1,null,{"c":2}]},"d":1e308}`))
 	f.Add([]byte(`{"ts":-1.5e300}`))
 	f.Add([]byte(`[]`))

@@ -5,7 +5,6 @@ import (
 	"bytes"
 	"encoding/json"
 	"errors"
-	"flag"
 	"io"
 	"os"
 	"path/filepath"
@@ -13,11 +12,10 @@ import (
 	"testing"
 	"time"
 
+	"github.com/vigil-soc/vigil/internal/golden"
 	"github.com/vigil-soc/vigil/internal/parse"
 	"github.com/vigil-soc/vigil/internal/schema"
 )
-
-var update = flag.Bool("update", false, "rewrite golden files")
 
 var testReceived = time.Date(2024, 4, 12, 19, 30, 0, 0, time.UTC)
 
@@ -63,7 +61,8 @@ func readJSON(t *testing.T, data []byte) ([]schema.Event, []error) {
 	return evs, bad
 }
 
-func checkGolden(t *testing.T, name string, evs []schema.Event) {
+// jsonLines returns the events as JSON lines, without Original.
+func jsonLines(t *testing.T, evs []schema.Event) []byte {
 	t.Helper()
 	var buf bytes.Buffer
 	for _, ev := range evs {
@@ -75,19 +74,7 @@ func checkGolden(t *testing.T, name string, evs []schema.Event) {
 		buf.Write(b)
 		buf.WriteByte('\n')
 	}
-	path := filepath.Join("testdata", name)
-	if *update {
-		if err := os.WriteFile(path, buf.Bytes(), 0o644); err != nil {
-			t.Fatal(err)
-		}
-	}
-	want, err := os.ReadFile(path)
-	if err != nil {
-		t.Fatalf("%v (run with -update to create it)", err)
-	}
-	if !bytes.Equal(buf.Bytes(), want) {
-		t.Errorf("%s differs from the golden file:\ngot:\n%s\nwant:\n%s", name, buf.Bytes(), want)
-	}
+	return buf.Bytes()
 }
 
 // TestTSVGolden reads a two-block TSV log (conn then dns) with escapes,
@@ -106,7 +93,7 @@ func TestTSVGolden(t *testing.T) {
 	if parse.Reason(bad[0]) != parse.ReasonBadZeek || !strings.Contains(bad[0].Error(), "line 23") {
 		t.Errorf("reject = %v, want bad_zeek at line 23", bad[0])
 	}
-	checkGolden(t, "sample.golden.jsonl", evs)
+	golden.Check(t, filepath.Join("testdata", "sample.golden.jsonl"), jsonLines(t, evs))
 	for i, ev := range evs {
 		if ev.Original == "" || strings.Contains(ev.Original, "\n") {
 			t.Errorf("event %d: Original %q", i, ev.Original)
@@ -135,8 +122,8 @@ func TestJSONEqualsTSV(t *testing.T) {
 		t.Fatalf("%d TSV events, %d JSON events", len(tevs), len(jevs))
 	}
 	for i := range tevs {
-		if d := eventDiff(&tevs[i], &jevs[i]); len(d) > 0 {
-			t.Errorf("event %d differs:\n  %s", i, joinDiff(d))
+		if d := schema.Diff(&tevs[i], &jevs[i]); len(d) > 0 {
+			t.Errorf("event %d differs:\n  %s", i, strings.Join(d, "\n  "))
 		}
 	}
 }

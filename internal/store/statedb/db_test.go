@@ -10,6 +10,8 @@ import (
 	"sync"
 	"testing"
 	"time"
+
+	"github.com/vigil-soc/vigil/internal/golden"
 )
 
 func TestOpenPragmas(t *testing.T) {
@@ -279,7 +281,7 @@ func TestSchemaGolden(t *testing.T) {
 	if err := rows.Err(); err != nil {
 		t.Fatal(err)
 	}
-	golden(t, "schema.golden.sql", []byte(b.String()))
+	golden.Check(t, filepath.Join("testdata", "schema.golden.sql"), []byte(b.String()))
 }
 
 func TestWriteHonoursContext(t *testing.T) {

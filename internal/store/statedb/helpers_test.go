@@ -3,7 +3,6 @@ package statedb
 import (
 	"context"
 	"log/slog"
-	"os"
 	"path/filepath"
 	"sync"
 	"testing"
@@ -66,24 +65,4 @@ func openTestClock(tb testing.TB, opts ...Option) (*DB, *testClock) {
 	c := newTestClock(baseTime())
 	d.now = c.Now
 	return d, c
-}
-
-// golden compares got with testdata/name, rewriting the file when
-// VIGIL_UPDATE_GOLDEN=1.
-func golden(t *testing.T, name string, got []byte) {
-	t.Helper()
-	path := filepath.Join("testdata", name)
-	if os.Getenv("VIGIL_UPDATE_GOLDEN") == "1" {
-		if err := os.WriteFile(path, got, 0o644); err != nil {
-			t.Fatal(err)
-		}
-		return
-	}
-	want, err := os.ReadFile(path)
-	if err != nil {
-		t.Fatalf("read golden file (run with VIGIL_UPDATE_GOLDEN=1 to create it): %v", err)
-	}
-	if string(got) != string(want) {
-		t.Errorf("%s differs from golden file:\n--- got ---\n%s\n--- want ---\n%s", name, got, want)
-	}
 }

@@ -4,10 +4,13 @@ import (
 	"context"
 	"encoding/json"
 	"math"
+	"path/filepath"
 	"reflect"
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/vigil-soc/vigil/internal/golden"
 )
 
 func TestApplySourceDeltas(t *testing.T) {
@@ -267,5 +270,5 @@ func TestSourcesGolden(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	golden(t, "sources.golden.json", append(b, '\n'))
+	golden.Check(t, filepath.Join("testdata", "sources.golden.json"), append(b, '\n'))
 }
