@@ -170,7 +170,7 @@ type listeners struct {
 
 func (l *listeners) close() {
 	if l.udp != nil {
-		l.udp.Close()
+		_ = l.udp.Close()
 	}
 	if l.tcp != nil {
 		l.tcp.Close()

@@ -144,7 +144,7 @@ CREATE INDEX source_minutes_minute ON source_minutes (minute);
 func migrate(ctx context.Context, d *DB, ms []migration) (int, error) {
 	for i, m := range ms {
 		if m.version != i+1 {
-			return 0, fmt.Errorf("statedb: migration %d has version %d; versions must run 1, 2, 3, ...", i, m.version)
+			return 0, fmt.Errorf("statedb: migration %d has version %d; versions must run 1, 2, 3 in order", i, m.version)
 		}
 	}
 	err := d.write(ctx, func(tx *sql.Tx) error {
