@@ -145,6 +145,31 @@ type decoder struct {
 	s   string // the whole message; decoded strings are slices of it
 	off int
 	err error
+	// Slabs that events' fields and lists are cut from, so a batch costs a
+	// few allocations rather than several per event.
+	fieldSlab []schema.Field
+	listSlab  []string
+}
+
+// slabSize is how many fields (or list items) one slab allocation holds.
+const slabSize = 4096
+
+func (d *decoder) takeFields(n int) schema.Fields {
+	if len(d.fieldSlab) < n {
+		d.fieldSlab = make([]schema.Field, max(slabSize, n))
+	}
+	f := d.fieldSlab[:n:n]
+	d.fieldSlab = d.fieldSlab[n:]
+	return f
+}
+
+func (d *decoder) takeList(n int) []string {
+	if len(d.listSlab) < n {
+		d.listSlab = make([]string, max(slabSize, n))
+	}
+	l := d.listSlab[:n:n]
+	d.listSlab = d.listSlab[n:]
+	return l
 }
 
 func (d *decoder) uvarint() uint64 {
@@ -211,7 +236,7 @@ func (d *decoder) list() []string {
 		d.err = errShort
 		return nil
 	}
-	l := make([]string, n)
+	l := d.takeList(int(n))
 	for i := range l {
 		l[i] = d.str()
 	}
@@ -316,7 +341,7 @@ func (d *decoder) fields(ev *schema.Event) {
 		d.err = errShort
 		return
 	}
-	ev.Fields = make(schema.Fields, nf)
+	ev.Fields = d.takeFields(int(nf))
 	for i := range ev.Fields {
 		ev.Fields[i].Key = d.str()
 		ev.Fields[i].Value = d.str()
