@@ -28,6 +28,7 @@ type Config struct {
 	Storage  StorageConfig `yaml:"storage"`
 	Alerts   AlertsConfig  `yaml:"alerts"`
 	Detect   DetectConfig  `yaml:"detect"`
+	Rules    RulesConfig   `yaml:"rules"`
 
 	// lines maps a dotted key path to its line in the file, for messages.
 	lines map[string]int
@@ -90,6 +91,52 @@ type DetectConfig struct {
 	SSHBruteForce BruteForceConfig `yaml:"ssh_bruteforce"`
 }
 
+// RulesConfig says which Sigma rules run.
+type RulesConfig struct {
+	// Builtin runs the embedded SigmaHQ pack.
+	Builtin bool `yaml:"builtin"`
+	// Dirs are folders of the user's own Sigma rules.
+	Dirs []string `yaml:"dirs"`
+	// MappingDirs are folders of extra logsource/field mapping files.
+	MappingDirs []string `yaml:"mapping_dirs"`
+	// ReloadInterval is how often Dirs are checked for changes.
+	ReloadInterval Duration `yaml:"reload_interval"`
+	// Disable turns rules off by id, tag, level or path glob.
+	Disable RuleFilter `yaml:"disable"`
+	// Placeholders give %name% placeholders their values.
+	Placeholders map[string][]string `yaml:"placeholders"`
+	// Exceptions suppress matches that meet field conditions.
+	Exceptions []RuleException `yaml:"exceptions"`
+}
+
+// RuleFilter selects rules.
+type RuleFilter struct {
+	IDs    []string `yaml:"ids"`
+	Tags   []string `yaml:"tags"`
+	Levels []string `yaml:"levels"`
+	Paths  []string `yaml:"paths"`
+}
+
+// RuleException is a tuning hook with an owner, a reason and an expiry.
+type RuleException struct {
+	Rule    string            `yaml:"rule"`
+	Where   map[string]string `yaml:"where"`
+	Owner   string            `yaml:"owner"`
+	Reason  string            `yaml:"reason"`
+	Expires string            `yaml:"expires"` // a date (2027-01-31) or RFC 3339; empty: never
+}
+
+// ExpiryTime parses Expires; the zero time means never.
+func (x RuleException) ExpiryTime() (time.Time, error) {
+	if x.Expires == "" {
+		return time.Time{}, nil
+	}
+	if t, err := time.Parse("2006-01-02", x.Expires); err == nil {
+		return t.Add(24 * time.Hour), nil // the whole day
+	}
+	return time.Parse(time.RFC3339, x.Expires)
+}
+
 // BruteForceConfig configures the failed-login burst detector.
 type BruteForceConfig struct {
 	Enabled   bool     `yaml:"enabled"`
@@ -131,6 +178,7 @@ func Default() *Config {
 		Alerts:  AlertsConfig{GroupWindow: Duration{time.Hour}},
 		Detect: DetectConfig{SSHBruteForce: BruteForceConfig{Enabled: true, Threshold: 10,
 			Window: Duration{5 * time.Minute}}},
+		Rules: RulesConfig{Builtin: true, ReloadInterval: Duration{10 * time.Second}},
 	}
 }
 
@@ -202,6 +250,12 @@ func walkLines(n *yaml.Node, prefix string, lines map[string]int) {
 			lines[key] = n.Content[i].Line
 			walkLines(n.Content[i+1], key, lines)
 		}
+	case yaml.SequenceNode:
+		for i, c := range n.Content {
+			key := fmt.Sprintf("%s.%d", prefix, i)
+			lines[key] = c.Line
+			walkLines(c, key, lines)
+		}
 	}
 }
 
@@ -259,6 +313,15 @@ func (c *Config) Validate() error {
 	for _, k := range keys {
 		if positive[k] <= 0 {
 			bad(k, "must be greater than zero")
+		}
+	}
+	for i, x := range c.Rules.Exceptions {
+		key := fmt.Sprintf("rules.exceptions.%d", i)
+		if x.Rule == "" || len(x.Where) == 0 || x.Owner == "" || x.Reason == "" {
+			bad(key, "an exception needs rule, where, owner and reason")
+		}
+		if _, err := x.ExpiryTime(); err != nil {
+			bad(key, "expires %q: want a date (2027-01-31) or an RFC 3339 time", x.Expires)
 		}
 	}
 	if c.Storage.RetentionDays < 0 {

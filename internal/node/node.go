@@ -23,6 +23,7 @@ import (
 	"github.com/vigil-soc/vigil/internal/config"
 	"github.com/vigil-soc/vigil/internal/detect"
 	"github.com/vigil-soc/vigil/internal/detect/bruteforce"
+	"github.com/vigil-soc/vigil/internal/detect/rules"
 	"github.com/vigil-soc/vigil/internal/importer"
 	"github.com/vigil-soc/vigil/internal/ingest"
 	"github.com/vigil-soc/vigil/internal/input/syslognet"
@@ -56,6 +57,7 @@ type Node struct {
 	Inputs  *ingest.InputMetrics
 	Store   *pipeline.StoreStage
 	Detect  *pipeline.DetectStage
+	Rules   *rules.Manager
 	Syslog  *syslognet.Server
 	API     *api.Server
 
@@ -101,7 +103,11 @@ func Open(ctx context.Context, cfg *config.Config, o Options, log *slog.Logger) 
 	n.Rejects = statedb.NewRejectWriter(n.State, log, statedb.RejectWriterOptions{})
 	n.recorder = &ingest.CountingRecorder{Next: n.Rejects, Metrics: n.Inputs}
 	n.Store = pipeline.NewStoreStage(n.Events, n.State, log)
-	n.Detect = pipeline.NewDetectStage(n.detectors(), n.State, cfg.Alerts.GroupWindow.Duration, log)
+	det, err := n.detectors()
+	if err != nil {
+		return nil, err
+	}
+	n.Detect = pipeline.NewDetectStage(det, n.State, cfg.Alerts.GroupWindow.Duration, log)
 	if err := n.ensureAdminToken(ctx); err != nil {
 		return nil, err
 	}
@@ -114,12 +120,38 @@ func Open(ctx context.Context, cfg *config.Config, o Options, log *slog.Logger) 
 	return n, nil
 }
 
-func (n *Node) detectors() detect.Detector {
+func (n *Node) detectors() (detect.Detector, error) {
 	var set detect.Set
 	if bf := n.Cfg.Detect.SSHBruteForce; bf.Enabled {
 		set = append(set, bruteforce.New(bruteforce.Options{Threshold: bf.Threshold, Window: bf.Window.Duration}))
 	}
-	return set
+	rc, err := rulesConfig(n.Cfg.Rules)
+	if err != nil {
+		return nil, err
+	}
+	if n.Rules, err = rules.NewManager(rc, n.Log); err != nil {
+		return nil, err
+	}
+	if st := n.Rules.Status(); len(st.Errors) > 0 {
+		n.Log.Warn("some rules did not load; see `vigil rules lint`", "loaded", st.Loaded, "failed", len(st.Errors))
+	}
+	return append(set, n.Rules), nil
+}
+
+// rulesConfig turns the configuration's rules section into the manager's.
+func rulesConfig(c config.RulesConfig) (rules.Config, error) {
+	rc := rules.Config{Builtin: c.Builtin, Dirs: c.Dirs, MappingDirs: c.MappingDirs,
+		ReloadInterval: c.ReloadInterval.Duration, Placeholders: c.Placeholders,
+		Disable: rules.Filter{IDs: c.Disable.IDs, Tags: c.Disable.Tags, Levels: c.Disable.Levels, Paths: c.Disable.Paths}}
+	for _, x := range c.Exceptions {
+		exp, err := x.ExpiryTime()
+		if err != nil {
+			return rc, err
+		}
+		rc.Exceptions = append(rc.Exceptions, rules.Exception{Rule: x.Rule, Where: x.Where, Owner: x.Owner,
+			Reason: x.Reason, Expires: exp})
+	}
+	return rc, nil
 }
 
 // ensureAdminToken creates the first admin token on first start and writes
@@ -217,6 +249,7 @@ func (n *Node) Run(ctx context.Context) error {
 	add("detect stage", func(c context.Context) error { return n.Detect.Run(c, n.Ingest) })
 	add("dead letters", n.Rejects.Run)
 	add("retention", n.retentionLoop)
+	add("rules reload", n.Rules.Run)
 	if n.Syslog != nil {
 		add("syslog", n.Syslog.Run)
 	}
