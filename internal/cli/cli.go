@@ -47,6 +47,7 @@ func commands() map[string]command {
 		"alerts":  {"list alerts", runAlerts},
 		"sources": {"list log sources with counts, rates and parse errors", runSources},
 		"token":   {"create, list or revoke API tokens", runToken},
+		"rules":   {"list, lint or test detection rules", runRules},
 		"config":  {"config check: validate a configuration file", runConfig},
 		"version": {"print the version", func(_ context.Context, env *Env, _ []string) error {
 			fmt.Fprintln(env.Stdout, "vigil", Version)
