@@ -30,6 +30,20 @@ func (n *Node) registerListenerMetrics() {
 				Help: "Open syslog TCP/TLS connections."}, func() float64 { return float64(s.Stats().Connections) }),
 		)
 	}
+	if n.Rules != nil {
+		r := n.Rules
+		gauge := func(name, help string, f func() float64) prometheus.Collector {
+			return prometheus.NewGaugeFunc(prometheus.GaugeOpts{Name: name, Help: help}, f)
+		}
+		n.Reg.MustRegister(
+			gauge("vigil_rules_loaded", "Detection rules loaded and enabled.", func() float64 { return float64(r.Status().Loaded) }),
+			gauge("vigil_rules_load_errors", "Rules that failed to load.", func() float64 { return float64(len(r.Status().Errors)) }),
+			gauge("vigil_correlation_groups", "Correlation windows (rule x group) held in memory.",
+				func() float64 { return float64(r.CorrelationStats().Groups) }),
+			gauge("vigil_correlation_state_bytes", "Approximate memory held by correlation windows.",
+				func() float64 { return float64(r.CorrelationStats().Bytes) }),
+		)
+	}
 	n.Reg.MustRegister(prometheus.NewCounterFunc(prometheus.CounterOpts{Name: "vigil_deadletters_dropped_total",
 		Help: "Rejected records counted but not kept because the dead-letter queue was full."},
 		func() float64 { return float64(n.Rejects.Dropped()) }))

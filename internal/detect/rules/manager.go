@@ -21,6 +21,7 @@ import (
 
 	"github.com/vigil-soc/vigil/internal/detect"
 	"github.com/vigil-soc/vigil/internal/detect/sigma"
+	"github.com/vigil-soc/vigil/internal/detect/sigma/correlation"
 	"github.com/vigil-soc/vigil/internal/rulepack"
 	"github.com/vigil-soc/vigil/internal/schema"
 )
@@ -47,6 +48,7 @@ type ruleSet struct {
 	loaded   time.Time
 	stamp    string // fingerprint of the rule folders, for reload checks
 	except   map[string][]compiledException
+	corr     *correlation.Engine // nil without correlation rules
 }
 
 // Status summarises the loaded rules.
@@ -89,22 +91,23 @@ func (m *Manager) load() (*ruleSet, error) {
 	opts := sigma.LoadOptions{Placeholders: m.cfg.Placeholders}
 	var all []*sigma.Rule
 	var errs []sigma.LoadError
-	add := func(fsys fs.FS, root, prefix string) {
-		set, e := sigma.LoadDir(fsys, root, opts)
+	var srcs []ruleFS
+	if m.cfg.Builtin {
+		srcs = append(srcs, ruleFS{rulepack.SigmaHQ(), "rules", "sigmahq/"})
+	}
+	for _, d := range m.cfg.Dirs {
+		srcs = append(srcs, ruleFS{os.DirFS(d), ".", filepath.Clean(d) + "/"})
+	}
+	for _, src := range srcs {
+		set, e := sigma.LoadDir(src.fsys, src.root, opts)
 		for i := range e {
-			e[i].File = prefix + e[i].File
+			e[i].File = src.prefix + e[i].File
 		}
 		errs = append(errs, e...)
 		for _, r := range set.Rules {
-			r.Path = prefix + r.Path
+			r.Path = src.prefix + r.Path
 			all = append(all, r)
 		}
-	}
-	if m.cfg.Builtin {
-		add(rulepack.SigmaHQ(), "rules", "sigmahq/")
-	}
-	for _, d := range m.cfg.Dirs {
-		add(os.DirFS(d), ".", filepath.Clean(d)+"/")
 	}
 	rs := &ruleSet{byID: map[string]*sigma.Rule{}, errors: errs, loaded: time.Now().UTC(), stamp: m.stamp()}
 	var enabled []*sigma.Rule
@@ -122,6 +125,9 @@ func (m *Manager) load() (*ruleSet, error) {
 	if rs.except, err = compileExceptions(m.cfg.Exceptions, rs.byID); err != nil {
 		return nil, err
 	}
+	var cerrs []sigma.LoadError
+	rs.corr, cerrs = loadCorrelations(srcs, enabled, m.cfg.Disable)
+	rs.errors = append(rs.errors, cerrs...)
 	return rs, nil
 }
 
@@ -209,7 +215,9 @@ func (m *Manager) Detect(evs []schema.Event, emit func(schema.Alert)) {
 			continue
 		}
 		hits = append(hits, mt.rule.ID)
-		emit(AlertFor(mt.rule, ev))
+		if rs.correlate(mt.rule, ev, emit) {
+			emit(AlertFor(mt.rule, ev))
+		}
 	}
 	m.count(hits, supp)
 }

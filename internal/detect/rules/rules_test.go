@@ -201,3 +201,62 @@ func TestWildcard(t *testing.T) {
 		}
 	}
 }
+
+const failedLogonRule = `title: Failed Logon
+id: 33333333-2222-3333-4444-555555555555
+name: failed_logon
+status: test
+level: low
+logsource: {product: windows, service: security}
+detection:
+  selection: {EventID: 4625}
+  condition: selection
+`
+
+const bruteCorrelation = `title: Many Failed Logons From One Address
+id: 44444444-2222-3333-4444-555555555555
+status: test
+level: high
+correlation:
+  type: event_count
+  rules: [failed_logon]
+  group-by: [IpAddress]
+  timespan: 5m
+  condition: {gte: 5}
+`
+
+func security4625(t *testing.T, ts time.Time, user, ip string, id uint64) schema.Event {
+	t.Helper()
+	doc := `{"@timestamp":"` + ts.Format(time.RFC3339) + `","winlog":{"channel":"Security","event_id":"4625",` +
+		`"provider_name":"Microsoft-Windows-Security-Auditing","computer_name":"dc-01","record_id":1,` +
+		`"event_data":{"TargetUserName":"` + user + `","IpAddress":"` + ip + `","LogonType":"3"}}}`
+	var ev schema.Event
+	if err := winlog.MapWinlogbeat([]byte(doc), time.Now(), &ev); err != nil {
+		t.Fatal(err)
+	}
+	ev.ID = id
+	return ev
+}
+
+func TestCorrelationRulesRaiseTheirAlertsInEventTime(t *testing.T) {
+	t.Parallel()
+	m := newManager(t, Config{}, map[string]string{"failed.yml": failedLogonRule, "brute.yml": bruteCorrelation})
+	t0 := time.Date(2026, 11, 18, 3, 0, 0, 0, time.UTC)
+	var evs []schema.Event
+	// Out of order inside the window, as a shipper may deliver them.
+	for i, sec := range []int{40, 0, 20, 10, 30, 50} {
+		evs = append(evs, security4625(t, t0.Add(time.Duration(sec)*time.Second), "user"+string(rune('a'+i)), "198.51.100.23", uint64(i+1)))
+	}
+	evs = append(evs, security4625(t, t0, "x", "203.0.113.1", 99)) // another address: one failure only
+	alerts := detectAll(m, evs)
+	if len(alerts) != 1 {
+		t.Fatalf("got %d alerts, want the correlation's only (the base rule does not generate): %+v", len(alerts), alerts)
+	}
+	a := alerts[0]
+	if a.RuleID != "44444444-2222-3333-4444-555555555555" || a.Severity != schema.SeverityHigh || a.Details["group.IpAddress"] != "198.51.100.23" {
+		t.Fatalf("alert %+v", a)
+	}
+	if m.CorrelationStats().Groups == 0 {
+		t.Fatal("correlation state not reported")
+	}
+}
