@@ -85,10 +85,14 @@ func (s *StoreStage) handle(ctx context.Context, batches []ingest.Batch) error {
 	if err := s.events.Write(ctx, evs, last); err != nil {
 		return fmt.Errorf("store stage: %w", err)
 	}
-	s.done.Store(last)
-	if err := s.state.ApplySourceDeltas(ctx, sourceDeltas(evs)); err != nil {
+	// The events are committed; finish the statistics even when shutdown
+	// has begun, then report the batch done.
+	sctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 10*time.Second)
+	defer cancel()
+	if err := s.state.ApplySourceDeltas(sctx, sourceDeltas(evs)); err != nil {
 		s.log.Warn("store stage: source statistics not updated", "err", err)
 	}
+	s.done.Store(last)
 	return nil
 }
 
