@@ -39,10 +39,15 @@ lint: vet
 # Benchmarks: ingest throughput end to end (NDJSON over HTTP -> durable log
 # -> DuckDB), parsers, codec and stores.
 bench:
-	$(GO) test -run='^$$' -bench=. -benchmem -benchtime=2s ./internal/node/ ./internal/ingest/ ./internal/parse/... ./internal/store/...
+	$(GO) test -run='^$$' -bench=. -benchmem -benchtime=2s ./internal/node/ ./internal/ingest/ ./internal/parse/... ./internal/store/... ./internal/detect/...
 
+# Conformance against ../shared (skips without it): Zeek TSV/JSON equivalence
+# and edge cases, EVTX vs JSON twins, SigmaHQ regression samples and rule
+# loading. Fails when any check fails.
 conformance:
-	$(GO) test -count=1 -run 'Conformance|Shared|Regression|EVTX' -v ./internal/parse/... ./internal/importer/... 2>&1 | grep -E '^(=== RUN|--- |PASS|FAIL|ok|\s+.*(pairs|matched|records|skip))' || true
+	$(GO) test -count=1 -run 'Conformance|Shared|Regression|EVTX|Pairs|EdgeCases|LoadSigmaHQ' -v \
+		./internal/parse/... ./internal/importer/ ./internal/detect/sigma/ > conformance.out 2>&1; \
+		status=$$?; grep -E '^(--- |ok|FAIL)|conformance|samples|loaded|pairs' conformance.out; exit $$status
 
 clean:
 	rm -rf bin
