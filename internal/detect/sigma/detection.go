@@ -18,6 +18,8 @@ type detection struct {
 	searches []*search
 	cond     *condNode
 	keywords bool // some item searches the whole event
+	// sets are the value sets of all items, numbered by valueSet.idx.
+	sets []*valueSet
 }
 
 // search is one search identifier: alternatives linked with OR (a list of
@@ -267,6 +269,8 @@ func (c *compiler) item(field int, mods []string, v *yaml.Node) (*item, error) {
 			}
 		}
 		vs.finish()
+		vs.idx = int32(len(c.det.sets))
+		c.det.sets = append(c.det.sets, vs)
 		it.sets = append(it.sets, vs)
 	}
 	return it, nil
@@ -287,7 +291,7 @@ func (c *compiler) addValue(vs *valueSet, spec *modSpec, s scalar) error {
 		if err != nil {
 			return err
 		}
-		vs.regexes = append(vs.regexes, re)
+		vs.regexes = append(vs.regexes, newSigmaRegex(re))
 	case typeCIDR:
 		p, err := netip.ParsePrefix(strings.TrimSpace(s.text))
 		if err != nil {

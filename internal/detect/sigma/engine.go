@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"slices"
+	"strings"
 	"sync"
 	"sync/atomic"
 
@@ -19,7 +20,18 @@ type Engine struct {
 	rules   []*Rule
 	slots   []slot
 	slotIdx map[string]int32
-	sources []engSource
+	// fieldSlot maps the names of the slots read from the original fields
+	// (not ECS names) to their slots; fieldTable is its lookup table.
+	fieldSlot  map[string]int32
+	fieldTable *slotTable
+	// spacedSlots says some slot name has a space, so a field found under
+	// one slot's name may also fill another's (see indexFields).
+	spacedSlots bool
+	// routeSlots are the slots routing conditions read; routeCache maps
+	// their values (see routeKey) to the route of events with them.
+	routeSlots []int32
+	routeCache atomic.Pointer[map[string]*route]
+	sources    []engSource
 	// primary indexes the sources by the value of their first condition's
 	// field, one index per distinct field.
 	primary []primaryIndex
@@ -30,6 +42,9 @@ type Engine struct {
 	routes  atomic.Pointer[map[string]*route]
 	routeMu sync.Mutex
 	pool    sync.Pool
+	// naive evaluates every routed rule on every pattern, without the
+	// prefilter: the reference the tests compare the prefilter with.
+	naive bool
 }
 
 // slot is an event field the engine reads: by ECS name through
@@ -56,15 +71,19 @@ type primaryIndex struct {
 }
 
 // route is what applies to events of one combination of sources: the rules
-// to evaluate, each with its fields resolved to slots.
+// to evaluate, each with its fields resolved to slots, and the prefilter
+// that decides which of them can match an event.
 type route struct {
 	rules []routedRule
+	plan  *plan
 }
 
 type routedRule struct {
 	rule *Rule
 	// fields holds, per detection field, the slots to try in order.
 	fields [][]int32
+	// atomBase is the first of the rule's atoms in the route's plan.
+	atomBase int32
 }
 
 // maxSources bounds the number of source definitions (route keys hold
@@ -82,7 +101,7 @@ func NewEngine(rules []*Rule, mapping *Mapping) (*Engine, error) {
 	if len(mapping.sources) > maxSources {
 		return nil, fmt.Errorf("sigma: %d logsource definitions exceed the limit of %d", len(mapping.sources), maxSources)
 	}
-	e := &Engine{slotIdx: map[string]int32{}}
+	e := &Engine{slotIdx: map[string]int32{}, fieldSlot: map[string]int32{}}
 	for _, r := range rules {
 		if r == nil || r.det == nil {
 			return nil, fmt.Errorf("sigma: rule %q (%s) is not a loaded detection rule", ruleName(r), rulePath(r))
@@ -106,8 +125,10 @@ func NewEngine(rules []*Rule, mapping *Mapping) (*Engine, error) {
 			e.slotFor(f)
 		}
 	}
-	empty := map[string]*route{}
+	e.fieldTable = newSlotTable(e.fieldSlot)
+	empty, none := map[string]*route{}, map[string]*route{}
 	e.routes.Store(&empty)
+	e.routeCache.Store(&none)
 	e.pool.New = func() any { return newEvalState(e) }
 	return e, nil
 }
@@ -147,6 +168,11 @@ func (e *Engine) indexSources(m *Mapping) {
 				e.slotFor(t)
 			}
 		}
+		for _, c := range es.conds {
+			if !slices.Contains(e.routeSlots, c.slot) {
+				e.routeSlots = append(e.routeSlots, c.slot)
+			}
+		}
 		e.sources = append(e.sources, es)
 		first := es.conds[0]
 		pi, ok := byField[first.slot]
@@ -169,6 +195,10 @@ func (e *Engine) slotFor(name string) int32 {
 	i := int32(len(e.slots))
 	e.slots = append(e.slots, slot{name: name, ecs: isECSName(name)})
 	e.slotIdx[name] = i
+	if !e.slots[i].ecs {
+		e.fieldSlot[name] = i
+		e.spacedSlots = e.spacedSlots || strings.Contains(name, " ")
+	}
 	return i
 }
 
@@ -186,16 +216,25 @@ func (e *Engine) Unrouted() []*Rule { return e.unrouted }
 
 // Match evaluates the rules of ev's logsources on ev and calls fn for each
 // rule that matches, in rule order. fn must not keep ev.
+//
+// One pass of the route's automata over each field the rules read decides
+// which literals occur; only the rules that can still match are then
+// evaluated, reading those results instead of comparing strings (see
+// plan).
 func (e *Engine) Match(ev *schema.Event, fn func(r *Rule)) {
 	st := e.pool.Get().(*evalState)
 	st.begin(ev)
-	if rt := e.routeOf(st); rt != nil {
-		for i := range rt.rules {
-			rr := &rt.rules[i]
-			st.fields = rr.fields
-			if st.rule(rr.rule.det) {
-				fn(rr.rule)
+	if rt := e.route(st); rt != nil {
+		if e.naive {
+			for i := range rt.rules {
+				rr := &rt.rules[i]
+				st.fields = rr.fields
+				if st.rule(rr.rule.det) {
+					fn(rr.rule)
+				}
 			}
+		} else {
+			st.evalRoute(rt, fn)
 		}
 	}
 	st.end()
@@ -304,5 +343,6 @@ func (e *Engine) buildRoute(sources []uint16) *route {
 		}
 		rt.rules = append(rt.rules, rr)
 	}
+	rt.plan = buildPlan(rt)
 	return rt
 }

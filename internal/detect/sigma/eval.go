@@ -14,61 +14,131 @@ import (
 type evalState struct {
 	e   *Engine
 	ev  *schema.Event
-	gen uint32
+	gen uint32 // event generation, starting at 1
 
-	rawGen []uint32 // rawGen[s] == gen: rawVal/rawOK hold slot s
-	rawVal []string
-	rawOK  []bool
-	lowGen []uint32 // lowGen[s] == gen: lowVal holds slot s lower-cased
-	lowVal []string
-	buf    []byte // backing store of this event's lower-cased values
+	slot   []slotState // per slot: its value for the event
+	keyBuf []byte      // a field name without its spaces
+	buf    []byte      // backing store of this event's lower-cased values
 
-	kwGen  uint32   // kwGen == gen: kwLow holds the keyword texts
-	kwLow  []string // lower-cased message and field values
-	kwRaw  []string // the same, as written
-	fields [][]int32
+	kwGen    uint32   // kwGen == gen: kwRaw holds the keyword texts
+	kwRaw    []string // the message and field values
+	kwLowGen uint32   // kwLowGen == gen: kwLow holds them lower-cased
+	kwLow    []string
+	kwCatGen uint32 // kwCatGen == gen: kwCat and kwLong hold them (see kwJoined)
+	kwCat    []byte
+	kwLong   []string
+	fields   [][]int32
 
 	matched []uint16
 	key     []byte
+	rkey    []byte // routing values (see Engine.route)
+
+	// The prefilter's marks for the current route's plan p (see plan):
+	// generation marks of the needles hit, the DFA states reported, the
+	// clauses satisfied and the rules counted (ruleMark);
+	// cands are the rules whose clauses are all satisfied. base is the atom
+	// run of the rule being evaluated.
+	p         *plan
+	base      int32
+	dfaHits   []uint64 // reporting states met by a DFA scan (see acDFA.scan)
+	needleGen []uint32
+	repGen    []uint32
+	clauseGen []uint32
+	ruleMark  []ruleMark
+	cands     []int32
 }
+
+// ruleMark counts the satisfied clauses of a rule in event gen.
+type ruleMark struct {
+	gen uint32
+	cnt int32
+}
+
+// slotState is a slot's value for the current event (gen), found under
+// the slot's exact name or not, and its lower-cased form (lowGen).
+type slotState struct {
+	gen, lowGen uint32
+	ok, exact   bool
+	val, low    string
+}
+
+// maxGen bounds the generation counter; reaching it clears every mark.
+const maxGen = 1<<32 - 1
 
 func newEvalState(e *Engine) *evalState {
 	n := len(e.slots)
 	return &evalState{
-		e:      e,
-		rawGen: make([]uint32, n),
-		rawVal: make([]string, n),
-		rawOK:  make([]bool, n),
-		lowGen: make([]uint32, n),
-		lowVal: make([]string, n),
-		buf:    make([]byte, 0, 4096),
+		e:    e,
+		slot: make([]slotState, n),
+		buf:  make([]byte, 0, 4096),
 	}
 }
 
-// begin prepares the state for ev.
+// begin prepares the state for ev and finds the slots of its fields.
 func (st *evalState) begin(ev *schema.Event) {
 	st.ev = ev
 	st.gen++
-	if st.gen == 0 { // wrapped: forget every generation mark
-		clear(st.rawGen)
-		clear(st.lowGen)
-		st.kwGen = 0
+	if st.gen == maxGen { // wrapped: forget every generation mark
+		for _, m := range [][]uint32{st.needleGen, st.repGen, st.clauseGen} {
+			clear(m)
+		}
+		clear(st.ruleMark)
+		clear(st.slot)
+		st.kwGen, st.kwLowGen, st.kwCatGen = 0, 0, 0
 		st.gen = 1
 	}
 	st.buf = st.buf[:0]
+	st.indexFields()
+}
+
+// indexFields records the value of every field of the event that fills a
+// slot: the first field of the slot's exact name, or else the first whose
+// name without spaces is the slot's ("Threat Name" for ThreatName, as the
+// Sigma specification writes such fields).
+func (st *evalState) indexFields() {
+	slots, f := st.e.fieldTable, st.ev.Fields
+	for i := range f {
+		k := f[i].Key
+		if s, ok := slots.get(k); ok {
+			if sl := &st.slot[s]; sl.gen != st.gen || !sl.exact {
+				sl.gen, sl.val, sl.ok, sl.exact = st.gen, f[i].Value, f[i].Value != "", true
+			}
+			if !st.e.spacedSlots {
+				continue // no other slot can take a name with spaces
+			}
+		}
+		if len(k) == 0 || k[0] == ' ' || strings.IndexByte(k, ' ') < 0 {
+			continue
+		}
+		st.keyBuf = st.keyBuf[:0]
+		for j := 0; j < len(k); j++ {
+			if k[j] != ' ' {
+				st.keyBuf = append(st.keyBuf, k[j])
+			}
+		}
+		if s, ok := slots.get(string(st.keyBuf)); ok && st.slot[s].gen != st.gen {
+			sl := &st.slot[s]
+			sl.gen, sl.val, sl.ok, sl.exact = st.gen, f[i].Value, f[i].Value != "", false
+		}
+	}
 }
 
 // end drops the references to the event before the state is pooled.
 func (st *evalState) end() {
 	st.ev = nil
 	st.fields = nil
+	st.p = nil
 	clear(st.kwRaw)
 	clear(st.kwLow)
+	clear(st.kwLong)
 	st.kwRaw = st.kwRaw[:0]
 	st.kwLow = st.kwLow[:0]
 	if cap(st.buf) > maxPooledBuf {
 		// An outsized event grew the buffer; do not keep it pooled.
 		st.buf = make([]byte, 0, 4096)
+	}
+	if cap(st.kwCat) > maxPooledBuf {
+		st.kwCat = nil
 	}
 }
 
@@ -79,63 +149,28 @@ const maxPooledBuf = 256 << 10
 // event that omits a field (as Winlogbeat does for empty Windows event data)
 // and one that carries it empty behave the same.
 func (st *evalState) raw(s int32) (string, bool) {
-	if st.rawGen[s] == st.gen {
-		return st.rawVal[s], st.rawOK[s]
+	sl := &st.slot[s]
+	if sl.gen == st.gen {
+		return sl.val, sl.ok
 	}
-	sl := &st.e.slots[s]
+	// Original fields were indexed by begin: a slot not found there is
+	// absent. ECS fields are read on demand.
 	var v string
-	if sl.ecs {
+	if sl := &st.e.slots[s]; sl.ecs {
 		v, _ = st.ev.Get(sl.name)
-	} else {
-		v = fieldValue(st.ev.Fields, sl.name)
 	}
-	st.rawGen[s], st.rawVal[s], st.rawOK[s] = st.gen, v, v != ""
+	sl.gen, sl.val, sl.ok = st.gen, v, v != ""
 	return v, v != ""
-}
-
-// fieldValue returns the value of the original field name. A field whose
-// name has spaces is also found under the name without them, as the Sigma
-// specification writes such fields ("Threat Name" is ThreatName); an exact
-// name wins.
-func fieldValue(f schema.Fields, name string) string {
-	spaced := -1
-	for i := range f {
-		k := f[i].Key
-		if k == name {
-			return f[i].Value
-		}
-		if spaced < 0 && len(k) > len(name) && len(name) > 0 && k[0] == name[0] && equalWithoutSpaces(k, name) {
-			spaced = i
-		}
-	}
-	if spaced >= 0 {
-		return f[spaced].Value
-	}
-	return ""
-}
-
-// equalWithoutSpaces reports whether k with its spaces removed is name.
-func equalWithoutSpaces(k, name string) bool {
-	j := 0
-	for i := 0; i < len(k); i++ {
-		if k[i] == ' ' {
-			continue
-		}
-		if j >= len(name) || k[i] != name[j] {
-			return false
-		}
-		j++
-	}
-	return j == len(name)
 }
 
 // low returns the lower-cased value of slot s, which must be present.
 func (st *evalState) low(s int32) string {
-	if st.lowGen[s] == st.gen {
-		return st.lowVal[s]
+	sl := &st.slot[s]
+	if sl.lowGen == st.gen {
+		return sl.low
 	}
-	v := st.lowerText(st.rawVal[s])
-	st.lowGen[s], st.lowVal[s] = st.gen, v
+	v := st.lowerText(sl.val)
+	sl.lowGen, sl.low = st.gen, v
 	return v
 }
 
@@ -245,12 +280,38 @@ func (st *evalState) item(it *item) bool {
 	return true
 }
 
-// set reports whether slot s (present when ok) matches a value set.
+// set reports whether slot s (present when ok) matches a value set. The
+// set's literals were decided by the prefilter's scan of the field (its
+// atom is flagged def when one matched); the rest of its patterns are
+// checked here, unless the prefilter found none of their required
+// literals.
 func (st *evalState) set(vs *valueSet, s int32, ok bool) bool {
 	if !ok {
 		return vs.null
 	}
-	raw := st.rawVal[s]
+	a := st.base + vs.idx
+	if st.p == nil || !st.p.scanned[a] {
+		return st.setNaive(vs, s)
+	}
+	f := st.atomFlags(a)
+	if f&flagDef != 0 {
+		return true
+	}
+	if !vs.slow || (vs.pre && f&flagMaybe == 0) {
+		return false
+	}
+	raw := st.slot[s].val
+	text := raw
+	if !vs.cased && len(vs.globs) > 0 {
+		text = st.low(s)
+	}
+	return vs.matchSlow(text, raw)
+}
+
+// setNaive matches a present slot against every pattern of a set, without
+// the prefilter (the reference evaluation the prefilter must agree with).
+func (st *evalState) setNaive(vs *valueSet, s int32) bool {
+	raw := st.slot[s].val
 	if vs.text {
 		v := raw
 		if !vs.cased {
@@ -265,29 +326,9 @@ func (st *evalState) set(vs *valueSet, s int32, ok bool) bool {
 
 // fieldref compares the value of slot s with the referenced fields.
 func (st *evalState) fieldref(it *item, s int32) bool {
-	a := st.rawVal[s]
-	if !it.cased {
-		a = st.low(s)
-	}
 	for _, ref := range it.refs {
 		rs, ok := st.field(ref)
-		hit := false
-		if ok {
-			b := st.rawVal[rs]
-			if !it.cased {
-				b = st.low(rs)
-			}
-			switch it.refWild {
-			case "contains":
-				hit = strings.Contains(a, b)
-			case "startswith":
-				hit = strings.HasPrefix(a, b)
-			case "endswith":
-				hit = strings.HasSuffix(a, b)
-			default:
-				hit = a == b
-			}
-		}
+		hit := ok && st.refMatch(it, s, rs)
 		if hit && !it.refAll {
 			return true
 		}
@@ -298,11 +339,55 @@ func (st *evalState) fieldref(it *item, s int32) bool {
 	return it.refAll
 }
 
+// refMatch compares the values of slots s and rs as a fieldref item says.
+// Equality of ASCII values is decided without lower-casing copies.
+func (st *evalState) refMatch(it *item, s, rs int32) bool {
+	a, b := st.slot[s].val, st.slot[rs].val
+	if !it.cased {
+		if it.refWild == "" && firstHigh(a) < 0 && firstHigh(b) < 0 {
+			return equalFoldASCII(a, b)
+		}
+		a, b = st.low(s), st.low(rs)
+	}
+	switch it.refWild {
+	case "contains":
+		return strings.Contains(a, b)
+	case "startswith":
+		return strings.HasPrefix(a, b)
+	case "endswith":
+		return strings.HasSuffix(a, b)
+	}
+	return a == b
+}
+
+// equalFoldASCII reports whether ASCII strings a and b are equal with
+// letters folded.
+func equalFoldASCII(a, b string) bool {
+	if len(a) != len(b) {
+		return false
+	}
+	for i := 0; i < len(a); i++ {
+		if foldByte(a[i]) != foldByte(b[i]) {
+			return false
+		}
+	}
+	return true
+}
+
 // keywordItem matches a keyword item against the event's message and every
 // original field value: each set must match one of them.
 func (st *evalState) keywordItem(it *item) bool {
-	st.keywords()
+	st.kwLower()
 	for _, vs := range it.sets {
+		if a := st.base + vs.idx; st.p != nil && st.p.scanned[a] {
+			f := st.atomFlags(a)
+			if f&flagDef != 0 {
+				continue
+			}
+			if !vs.slow || (vs.pre && f&flagMaybe == 0) {
+				return false
+			}
+		}
 		hit := false
 		for i, raw := range st.kwRaw {
 			if vs.text {
@@ -333,15 +418,26 @@ func (st *evalState) keywords() {
 		return
 	}
 	st.kwGen = st.gen
-	st.kwRaw, st.kwLow = st.kwRaw[:0], st.kwLow[:0]
-	add := func(v string) {
-		if v != "" {
+	st.kwRaw = st.kwRaw[:0]
+	if st.ev.Message != "" {
+		st.kwRaw = append(st.kwRaw, st.ev.Message)
+	}
+	for i := range st.ev.Fields {
+		if v := st.ev.Fields[i].Value; v != "" {
 			st.kwRaw = append(st.kwRaw, v)
-			st.kwLow = append(st.kwLow, st.lowerText(v))
 		}
 	}
-	add(st.ev.Message)
-	for i := range st.ev.Fields {
-		add(st.ev.Fields[i].Value)
+}
+
+// kwLower lower-cases the keyword texts, once per event.
+func (st *evalState) kwLower() {
+	st.keywords()
+	if st.kwLowGen == st.gen {
+		return
+	}
+	st.kwLowGen = st.gen
+	st.kwLow = st.kwLow[:0]
+	for _, v := range st.kwRaw {
+		st.kwLow = append(st.kwLow, st.lowerText(v))
 	}
 }

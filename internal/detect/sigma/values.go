@@ -2,7 +2,6 @@ package sigma
 
 import (
 	"net/netip"
-	"regexp"
 	"strconv"
 	"strings"
 )
@@ -25,9 +24,22 @@ type valueSet struct {
 	suffix        []string
 	contains      []string
 	globs         []sigmaString
-	regexes       []*regexp.Regexp
+	regexes       []sigmaRegex
 	cidrs         []netip.Prefix
 	cmps          []numCmp
+
+	// idx numbers the set within its rule's detection; engines give each
+	// routed rule a run of atoms, one per set, found at the run's start
+	// plus idx.
+	idx int32
+	// needles are the literals the engine's automata search for the set
+	// (see planNeedles); pre says the set can only match when one of them
+	// occurs, and slow that it has patterns beyond its exact, prefix,
+	// suffix and contains literals (wildcards, a lone *, regular
+	// expressions, networks, numbers).
+	needles []needleSpec
+	pre     bool
+	slow    bool
 }
 
 // exactSetMin is the number of exact values from which a set is built
@@ -78,6 +90,7 @@ func (vs *valueSet) finish() {
 			vs.exactSet[e] = struct{}{}
 		}
 	}
+	vs.planNeedles()
 }
 
 // matchText reports whether the text patterns match v, which is the
@@ -120,11 +133,26 @@ func (vs *valueSet) matchText(v string) bool {
 	return false
 }
 
+// matchSlow reports whether the patterns beyond the set's literals match:
+// a lone *, wildcard patterns (on text, the lower-cased value unless the
+// set is cased) and the patterns on the value as written.
+func (vs *valueSet) matchSlow(text, raw string) bool {
+	if vs.any {
+		return true
+	}
+	for _, g := range vs.globs {
+		if globMatch(g, text) {
+			return true
+		}
+	}
+	return vs.rawPats && vs.matchRaw(raw)
+}
+
 // matchRaw reports whether the patterns that read the value as written
 // (regular expressions, networks, numbers) match raw.
 func (vs *valueSet) matchRaw(raw string) bool {
-	for _, re := range vs.regexes {
-		if re.MatchString(raw) {
+	for i := range vs.regexes {
+		if vs.regexes[i].match(raw) {
 			return true
 		}
 	}

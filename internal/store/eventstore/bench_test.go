@@ -3,6 +3,8 @@ package eventstore
 import (
 	"context"
 	"fmt"
+	"os"
+	"strconv"
 	"testing"
 	"time"
 
@@ -16,12 +18,13 @@ import (
 func BenchmarkWrite(b *testing.B) {
 	for _, size := range []int{1000, 10000, 50000} {
 		b.Run(fmt.Sprintf("batch=%d", size), func(b *testing.B) {
-			s, _ := openTest(b, Options{})
+			s, _ := openTest(b, Options{Threads: benchThreads()})
 			base := day(1)
 			evs := make([]schema.Event, size)
 			m := &ecsjson.Mapper{}
 			var raw []byte
 			seq := uint64(0)
+			var cpu time.Duration
 			b.ReportAllocs()
 			b.ResetTimer()
 			for b.Loop() {
@@ -36,11 +39,14 @@ func BenchmarkWrite(b *testing.B) {
 					evs[i].ID = schema.MakeID(seq, i)
 				}
 				b.StartTimer()
+				c0 := processCPU()
 				if err := s.Write(context.Background(), evs, seq); err != nil {
 					b.Fatal(err)
 				}
+				cpu += processCPU() - c0
 			}
 			b.ReportMetric(float64(size)*float64(b.N)/b.Elapsed().Seconds(), "events/s")
+			b.ReportMetric(float64(cpu.Nanoseconds())/1e3/float64(size*b.N), "cpu-µs/event")
 			b.ReportMetric(float64(len(raw)), "json-bytes/event")
 		})
 	}
@@ -59,7 +65,7 @@ func filebeatRecord(b []byte, ts time.Time, i int) []byte {
 // BenchmarkSearchTimeRange measures a one-hour, newest-first search over a
 // store of 200,000 events spread over ten days.
 func BenchmarkSearchTimeRange(b *testing.B) {
-	s, _ := openTest(b, Options{})
+	s, _ := openTest(b, Options{Threads: benchThreads()})
 	const days, perDay = 10, 20000
 	for d := range days {
 		evs := make([]schema.Event, perDay)
@@ -83,4 +89,9 @@ func BenchmarkSearchTimeRange(b *testing.B) {
 			}
 		})
 	}
+}
+
+func benchThreads() int {
+	n, _ := strconv.Atoi(os.Getenv("VIGIL_BENCH_THREADS"))
+	return n
 }

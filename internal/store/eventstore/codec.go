@@ -19,6 +19,16 @@ type encoder struct {
 // fields returns the fields as a JSON object of strings, keys in order and
 // repeated keys kept, or nil (NULL) when there are none.
 func (enc *encoder) fields(f schema.Fields) driver.Value {
+	b := enc.fieldsJSON(f)
+	if b == nil {
+		return nil
+	}
+	return string(b)
+}
+
+// fieldsJSON is fields as bytes in the encoder's buffer, valid until the
+// next call; nil when there are no fields.
+func (enc *encoder) fieldsJSON(f schema.Fields) []byte {
 	if len(f) == 0 {
 		return nil
 	}
@@ -33,43 +43,50 @@ func (enc *encoder) fields(f schema.Fields) driver.Value {
 	}
 	b = append(b, '}')
 	enc.buf = b
-	return string(b)
+	return b
 }
 
 // appendJSONString appends s as a JSON string. Invalid UTF-8 becomes
-// U+FFFD, as encoding/json writes it.
+// U+FFFD, as encoding/json writes it. Runs of characters that need no
+// escaping are copied at once.
 func appendJSONString(b []byte, s string) []byte {
 	const hex = "0123456789abcdef"
 	b = append(b, '"')
+	start := 0 // s[start:i] is pending verbatim output
 	for i := 0; i < len(s); {
 		c := s[i]
-		if c >= utf8.RuneSelf {
-			r, size := utf8.DecodeRuneInString(s[i:])
-			if r == utf8.RuneError && size == 1 {
-				b = append(b, `\ufffd`...)
-			} else {
-				b = append(b, s[i:i+size]...)
-			}
-			i += size
+		if c >= 0x20 && c < utf8.RuneSelf && c != '"' && c != '\\' {
+			i++
 			continue
 		}
-		switch {
-		case c == '"' || c == '\\':
+		if c >= utf8.RuneSelf {
+			r, size := utf8.DecodeRuneInString(s[i:])
+			if r != utf8.RuneError || size != 1 {
+				i += size
+				continue
+			}
+			b = append(append(b, s[start:i]...), `\ufffd`...)
+			i++
+			start = i
+			continue
+		}
+		b = append(b, s[start:i]...)
+		switch c {
+		case '"', '\\':
 			b = append(b, '\\', c)
-		case c == '\n':
+		case '\n':
 			b = append(b, '\\', 'n')
-		case c == '\r':
+		case '\r':
 			b = append(b, '\\', 'r')
-		case c == '\t':
+		case '\t':
 			b = append(b, '\\', 't')
-		case c < 0x20:
-			b = append(b, '\\', 'u', '0', '0', hex[c>>4], hex[c&0xf])
 		default:
-			b = append(b, c)
+			b = append(b, '\\', 'u', '0', '0', hex[c>>4], hex[c&0xf])
 		}
 		i++
+		start = i
 	}
-	return append(b, '"')
+	return append(append(b, s[start:]...), '"')
 }
 
 // decoder holds the reusable JSON parser a reader decodes original fields

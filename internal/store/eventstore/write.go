@@ -9,8 +9,6 @@ import (
 	"strconv"
 	"time"
 
-	duckdb "github.com/duckdb/duckdb-go/v2"
-
 	"github.com/vigil-soc/vigil/internal/schema"
 )
 
@@ -181,25 +179,16 @@ func storableTime(t time.Time) bool {
 	return y >= 1 && y <= 9999
 }
 
-// appendBatch appends one day's events with the bulk appender, which takes
-// part in the connection's open transaction.
+// appendBatch appends one day's events; the appenders take part in the
+// connection's open transaction.
 func (s *Store) appendBatch(dc driver.Conn, evs []schema.Event, b *dayBatch) error {
-	app, err := duckdb.NewAppenderFromConn(dc, "", b.table)
-	if err != nil {
-		return fmt.Errorf("appender for %s: %w", b.table, err)
-	}
-	row := make([]driver.Value, s.layout.width)
-	enc := &encoder{}
+	p := newPartAppender(dc, b.table, s.layout, &encoder{})
 	for _, i := range b.idx {
-		s.layout.row(&evs[i], row, enc)
-		if err := app.AppendRow(row...); err != nil {
-			return errors.Join(fmt.Errorf("append event %d to %s: %w", evs[i].ID, b.table, err), app.Close())
+		if err := p.append(&evs[i]); err != nil {
+			return errors.Join(err, p.close())
 		}
 	}
-	if err := app.Close(); err != nil {
-		return fmt.Errorf("flush %s: %w", b.table, err)
-	}
-	return nil
+	return p.close()
 }
 
 // recordPartition adds the batch to the catalogue: a new row for a table

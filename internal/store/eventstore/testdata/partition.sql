@@ -76,6 +76,6 @@ CREATE TABLE IF NOT EXISTS events_YYYYMMDD (id UBIGINT NOT NULL,
   log_file_path VARCHAR,
   log_syslog_facility_code INTEGER,
   log_syslog_severity_code INTEGER,
-  message VARCHAR,
-  fields VARCHAR,
-  original VARCHAR)
+  message VARCHAR USING COMPRESSION zstd,
+  fields VARCHAR USING COMPRESSION zstd,
+  original VARCHAR USING COMPRESSION zstd)
