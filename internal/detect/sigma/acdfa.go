@@ -360,6 +360,8 @@ func (a *acDFA) report(s int32, text string, i int, st *evalState) {
 }
 
 // size returns the automaton's approximate memory in bytes.
+//
+//nolint:unused // memory accounting for the engine metrics
 func (a *acDFA) size() int {
 	return 4*(len(a.trans)+len(a.outStart)+len(a.outs)+len(a.tail)) + 2*len(a.trans16) + a.tails.size() + 1024
 }

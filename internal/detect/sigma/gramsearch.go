@@ -252,6 +252,8 @@ func (g *gramSearch) equalAt(text string, i int, s string) bool {
 }
 
 // size returns the search's approximate memory in bytes.
+//
+//nolint:unused // memory accounting for the engine metrics
 func (g *gramSearch) size() int {
 	n := len(g.two)*8 + len(g.bloom)*8 + 256
 	for _, t := range []*gramTable{&g.twoTab, &g.four} {

@@ -243,6 +243,8 @@ func (t *sparseTrie) walkBack(n int32, text string, st *evalState) {
 }
 
 // size returns the trie's approximate memory in bytes.
+//
+//nolint:unused // memory accounting for the engine metrics
 func (t *sparseTrie) size() int {
 	return 20*len(t.nodes) + 8*len(t.edges) + 4*len(t.outs)
 }
