@@ -178,9 +178,22 @@ func TestOpenUpgradesOlderFile(t *testing.T) {
 	if err != nil || comp != "ZSTD" {
 		t.Fatalf("original column compression = %q, %v; want ZSTD", comp, err)
 	}
-	var threads int
-	if err := s.db.QueryRowContext(ctx, `SELECT current_setting('threads')`).Scan(&threads); err != nil || threads != DefaultThreads {
-		t.Fatalf("threads = %d, %v; want %d", threads, err, DefaultThreads)
+}
+
+// TestSettings checks the DuckDB settings the store opens with.
+func TestSettings(t *testing.T) {
+	t.Parallel()
+	s, _ := openTest(t, Options{})
+	for name, want := range map[string]int{"threads": DefaultThreads, "max_vacuum_tasks": 0} {
+		var got int
+		if err := s.db.QueryRow(`SELECT current_setting(?)`, name).Scan(&got); err != nil || got != want {
+			t.Errorf("%s = %d, %v; want %d", name, got, err, want)
+		}
+	}
+	var rgs int
+	err := s.db.QueryRow(`SELECT options['row_group_size'] FROM duckdb_databases() WHERE database_name = ?`, fileCatalog).Scan(&rgs)
+	if err != nil || rgs != rowGroupSize {
+		t.Errorf("row group size = %d, %v; want %d", rgs, err, rowGroupSize)
 	}
 }
 
