@@ -122,26 +122,7 @@ func (a *acDFA) classes(used *[256]bool, fold bool) {
 // build computes the DFA of the trie's nodes down to depth k, the outputs
 // and the remainder tries.
 func (a *acDFA) build(b *trieBuilder, depth []int, needles []string, ids []int32, fold bool) {
-	// Breadth-first numbering of the nodes down to depth k.
-	order := []int32{0}
-	id := make([]int32, len(b.kids))
-	for i := range id {
-		id[i] = -1
-	}
-	id[0] = 0
-	for q := 0; q < len(order); q++ {
-		n := order[q]
-		if depth[n] == a.k {
-			continue
-		}
-		for _, e := range b.kids[n] {
-			id[e.node] = int32(len(order))
-			order = append(order, e.node)
-		}
-	}
-	stride := int(a.stride)
-	delta := make([]int32, len(order)*stride)
-	fail := make([]int32, len(order))
+	order, id := a.numberStates(b, depth)
 	outs := make([][]int32, len(order))
 	tailOf := make([]int32, len(order))
 	tails := &trieBuilder{}
@@ -164,6 +145,47 @@ func (a *acDFA) build(b *trieBuilder, depth []int, needles []string, ids []int32
 		}
 		tails.insert(tailOf[sid], s[a.k:], false, false, ids[i])
 	}
+	delta := a.transitions(b, order, id, outs)
+	a.renumber(delta, outs, tailOf)
+	var frozen []int32
+	a.tails, frozen = tails.freezeRoots(fold)
+	for i, t := range a.tail {
+		if t >= 0 {
+			a.tail[i] = frozen[t]
+		}
+	}
+}
+
+// numberStates numbers the trie's nodes down to depth k breadth first:
+// order lists the builder nodes by state, id gives the state of a builder
+// node (-1 below depth k).
+func (a *acDFA) numberStates(b *trieBuilder, depth []int) (order, id []int32) {
+	order = []int32{0}
+	id = make([]int32, len(b.kids))
+	for i := range id {
+		id[i] = -1
+	}
+	id[0] = 0
+	for q := 0; q < len(order); q++ {
+		n := order[q]
+		if depth[n] == a.k {
+			continue
+		}
+		for _, e := range b.kids[n] {
+			id[e.node] = int32(len(order))
+			order = append(order, e.node)
+		}
+	}
+	return order, id
+}
+
+// transitions computes the DFA's transitions (state number per state and
+// class) from the trie's and the failure links, and adds to each state's
+// outputs those of its longest proper suffix in the trie.
+func (a *acDFA) transitions(b *trieBuilder, order, id []int32, outs [][]int32) []int32 {
+	stride := int(a.stride)
+	delta := make([]int32, len(order)*stride)
+	fail := make([]int32, len(order))
 	for q, n := range order {
 		s := int32(q)
 		row := delta[q*stride : (q+1)*stride]
@@ -182,19 +204,11 @@ func (a *acDFA) build(b *trieBuilder, depth []int, needles []string, ids []int32
 			row[col] = u
 		}
 		if s != 0 {
-			// A node's outputs include those of its longest proper suffix
-			// in the trie; fail[s] is numbered before s.
+			// fail[s] is shallower, so it is numbered (and complete) first.
 			outs[s] = append(outs[s], outs[fail[s]]...)
 		}
 	}
-	a.renumber(delta, outs, tailOf)
-	var frozen []int32
-	a.tails, frozen = tails.freezeRoots(fold)
-	for i, t := range a.tail {
-		if t >= 0 {
-			a.tail[i] = frozen[t]
-		}
-	}
+	return delta
 }
 
 // renumber moves the reporting states last, premultiplies the transitions

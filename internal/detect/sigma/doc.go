@@ -15,8 +15,40 @@
 // logsource's Sigma fields are found. NewEngine indexes the rules under the
 // mapping's logsources; Engine.Match finds the logsources of an event from
 // a few routing fields (Channel and EventID, event.dataset, ...) and
-// evaluates only their rules, fetching and lower-casing each field an event
-// is asked for at most once.
+// evaluates only their rules.
+//
+// # Evaluation
+//
+// Each combination of logsources an event can belong to is a route,
+// compiled when first seen: its rules, and a prefilter (plan) that decides
+// per event which of them can match without looking at the others.
+//
+//   - Every value set of a rule (the values of one item, or one value under
+//     all) is an atom. Its literals are needles: whole values, prefixes,
+//     suffixes and contains strings, plus the literal a wildcard pattern
+//     requires and the literals one of which a regular expression requires
+//     (its prefilter: the regular expression only runs when one was found).
+//   - A rule's condition is reduced to clauses: sets of atoms at least one
+//     of which must match for the condition to hold (negations require
+//     nothing; a disjunction of conjunctions is spelled out when small).
+//   - The needles of all clauses of all the route's rules are grouped per
+//     event field (the slots the field is read from) into automata built
+//     once: tries walked from the start and from the end of the value for
+//     whole values, prefixes and suffixes, and for contains strings an
+//     Aho-Corasick automaton compiled into a dense DFA over byte classes
+//     (its first k bytes; longer needles continue in remainder tries), or
+//     a Wu-Manber skip search when every needle is long (the keywords of
+//     the whole event). Case-insensitive automata fold ASCII letters
+//     themselves, so values are only copied lower-cased when they hold
+//     non-ASCII letters that change.
+//   - Per event, each field is read once (the event's fields are indexed
+//     by name in one pass) and scanned once by its group's automata; each
+//     needle found marks the clauses it satisfies, and a rule whose clauses
+//     are all satisfied becomes a candidate. Only candidates and the few
+//     rules without clauses (conditions of negations, nulls, numbers,
+//     regular expressions without literals) are evaluated; they read the
+//     marks instead of comparing strings again, and compare directly only
+//     the sets outside their clauses (filters).
 //
 // Matching is case-insensitive unless cased is given; regular expressions
 // are case-sensitive unless i is given, as the specification says. Vigil
@@ -24,4 +56,8 @@
 // event data that EVTX files keep), so null and an empty value match both, and
 // exists: true requires a non-empty value. Keywords (values without a
 // field) match anywhere in the event's message or any original field value.
+//
+// An Engine is safe for concurrent use: routes are published with copy on
+// write, and each evaluation takes its scratch state from a pool; once an
+// event's route is compiled, Match allocates nothing.
 package sigma

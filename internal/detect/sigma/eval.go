@@ -377,7 +377,6 @@ func equalFoldASCII(a, b string) bool {
 // keywordItem matches a keyword item against the event's message and every
 // original field value: each set must match one of them.
 func (st *evalState) keywordItem(it *item) bool {
-	st.kwLower()
 	for _, vs := range it.sets {
 		if a := st.base + vs.idx; st.p != nil && st.p.scanned[a] {
 			f := st.atomFlags(a)
@@ -388,6 +387,7 @@ func (st *evalState) keywordItem(it *item) bool {
 				return false
 			}
 		}
+		st.kwLower()
 		hit := false
 		for i, raw := range st.kwRaw {
 			if vs.text {

@@ -8,6 +8,8 @@ import (
 	"strings"
 	"testing"
 	"unicode/utf8"
+
+	"github.com/vigil-soc/vigil/internal/schema"
 )
 
 // FuzzLoadFile loads arbitrary rule files: loading must report problems,
@@ -123,6 +125,56 @@ func FuzzSigmaString(f *testing.F) {
 		want := regexp.MustCompile(re.String()).MatchString(value)
 		if got := globMatch(p.normalize(), value); got != want {
 			t.Fatalf("globMatch(%q, %q) = %v, regexp %s says %v", pattern, value, got, re.String(), want)
+		}
+	})
+}
+
+// FuzzPrefilterAgrees evaluates arbitrary detections on events built from
+// arbitrary values with the engine's prefilter and without it (every
+// pattern compared directly); both must match the same events.
+func FuzzPrefilterAgrees(f *testing.F) {
+	for _, s := range [][3]string{
+		{"sel:\n  F|contains: [abc, 'x*y', '?z']\ncondition: sel", "xxABCxx", "q"},
+		{"sel:\n  F|startswith: Pre\n  G|endswith: '.EXE'\nfilter:\n  F: prefix\ncondition: sel and not filter", "PREfix", "a.exe"},
+		{"sel:\n  F|re|i: 'power[s]hell\\.exe -enc'\ncondition: sel", "POWERSHELL.EXE -ENC x", "ſ"},
+		{"sel:\n  F|re: '\\s[a-f0-9]{8}\\s'\ncondition: sel", " deadbeef ", ""},
+		{"sel:\n  F|contains|windash: ' -enc '\ncondition: sel", "x /enc y", "x \u2013enc y"},
+		{"sel:\n  F|base64offset|contains: 'http://'\ncondition: sel", b64("  http://x"), ""},
+		{"sel:\n  F|contains|all: [a, b]\nsel2:\n  G: null\ncondition: 1 of sel*", "ba", ""},
+		{"keywords:\n  - mimikatz\n  - 'sekurlsa::'\ncondition: keywords", "x", "Sekurlsa::logonpasswords"},
+		{"sel:\n  F|cased: CamelCase\n  G|contains|cased: 'Bad'\ncondition: sel", "CamelCase", "xBadx"},
+		{"sel:\n  F|fieldref: G\ncondition: sel", "İstanbul", "i̇stanbul"},
+		{"a:\n  F|contains: [one, two]\nb:\n  G|endswith: [x, y]\nc:\n  F: three\ncondition: (a and b) or c", "one", "ax"},
+		{"sel:\n  F|wide|base64offset|contains: ping\ncondition: sel", b64(utf16Bytes("ping", false, false)), ""},
+	} {
+		f.Add(s[0], s[1], s[2])
+	}
+	m := newTestMapping(f)
+	f.Fuzz(func(t *testing.T, detection, v1, v2 string) {
+		rules, errs := LoadFile("fuzz.yml", []byte(ruleYAML(detection)), LoadOptions{})
+		if len(errs) > 0 || len(rules) != 1 {
+			return
+		}
+		fast, err := NewEngine(rules, m)
+		if err != nil {
+			t.Fatal(err)
+		}
+		naive, err := NewEngine(rules, m)
+		if err != nil {
+			t.Fatal(err)
+		}
+		naive.naive = true
+		for _, ev := range []*schema.Event{
+			testEvent("F", v1, "G", v2, "message", v1+" "+v2),
+			testEvent("F", strings.ToUpper(v1), "G", strings.ToLower(v2), "Image", v2),
+			testEvent("G", v1+v2, "F", v2+v1),
+		} {
+			a, b := 0, 0
+			fast.Match(ev, func(*Rule) { a++ })
+			naive.Match(ev, func(*Rule) { b++ })
+			if a != b {
+				t.Fatalf("detection %q on %v: prefilter matched %d times, direct comparison %d", detection, ev.Fields, a, b)
+			}
 		}
 	})
 }

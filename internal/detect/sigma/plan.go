@@ -64,11 +64,9 @@ type scanGroup struct {
 	// which only values with such bytes can contain.
 	ac  *acDFA
 	acx *acDFA
-	// skip replaces ac when every needle is long (see skipSearch), grams
-	// when a DFA would be too large to stay in the cache (see gramSearch);
-	// gramsx likewise replaces acx.
+	// skip replaces ac when every needle is long (see skipSearch); gramsx
+	// replaces acx when there are many exotic needles (see gramSearch).
 	skip   *skipSearch
-	grams  *gramSearch
 	gramsx *gramSearch
 	// minLen is the length of the group's shortest needle: shorter values
 	// need no scan.
@@ -127,48 +125,7 @@ func buildPlan(rt *route) *plan {
 	pl := &planner{p: &plan{}, groups: map[string]*groupBuilder{}}
 	var clauses [][]int32
 	for ri := range rt.rules {
-		rr := &rt.rules[ri]
-		rr.atomBase = int32(pl.p.nAtoms)
-		d := rr.rule.det
-		pl.p.nAtoms += len(d.sets)
-		pl.def = append(pl.def, make([][]int32, len(d.sets))...)
-		pl.maybe = append(pl.maybe, make([][]int32, len(d.sets))...)
-		cs := keepBestClauses(normalizeClauses(condNeed(d.cond, d)), d)
-		// The needles of a rule's clauses are searched in every event; so
-		// are all of those of a rule without clauses (it is evaluated on
-		// every event). The other sets of rules with clauses are only read
-		// when the rule is a candidate, and compared directly then.
-		scanned := make([]bool, len(d.sets))
-		for _, c := range cs {
-			for _, a := range c {
-				scanned[a] = true
-			}
-		}
-		if len(cs) == 0 {
-			for i := range scanned {
-				scanned[i] = true
-			}
-		}
-
-		pl.p.scanned = append(pl.p.scanned, scanned...)
-		for _, s := range d.searches {
-			for _, alt := range s.alts {
-				for _, it := range alt {
-					pl.addItem(rr, it, scanned)
-				}
-			}
-		}
-		pl.p.ruleNeed = append(pl.p.ruleNeed, int32(len(cs)))
-		if len(cs) == 0 {
-			pl.p.always = append(pl.p.always, int32(ri))
-		}
-		for _, c := range cs {
-			for i := range c {
-				c[i] += rr.atomBase
-			}
-			clauses = append(clauses, c)
-			pl.p.clauseRule = append(pl.p.clauseRule, clauseInfo{rule: int32(ri), need: int32(len(cs))})
-		}
+		clauses = append(clauses, pl.addRule(rt, int32(ri))...)
 	}
 	pl.index(clauses)
 	pl.p.kwMinLen = -1
@@ -186,6 +143,50 @@ func buildPlan(rt *route) *plan {
 		pl.p.groups = append(pl.p.groups, g)
 	}
 	return pl.p
+}
+
+// addRule plans routed rule ri: its atoms, the needles of its scanned sets
+// and its clauses (returned, in route atom numbers).
+func (pl *planner) addRule(rt *route, ri int32) [][]int32 {
+	rr := &rt.rules[ri]
+	rr.atomBase = int32(pl.p.nAtoms)
+	d := rr.rule.det
+	pl.p.nAtoms += len(d.sets)
+	pl.def = append(pl.def, make([][]int32, len(d.sets))...)
+	pl.maybe = append(pl.maybe, make([][]int32, len(d.sets))...)
+	cs := keepBestClauses(normalizeClauses(condNeed(d.cond, d)), d)
+	// The needles of a rule's clauses are searched in every event; so are
+	// all of those of a rule without clauses (it is evaluated on every
+	// event). The other sets of rules with clauses are only read when the
+	// rule is a candidate, and compared directly then.
+	scanned := make([]bool, len(d.sets))
+	for _, c := range cs {
+		for _, a := range c {
+			scanned[a] = true
+		}
+	}
+	if len(cs) == 0 {
+		for i := range scanned {
+			scanned[i] = true
+		}
+		pl.p.always = append(pl.p.always, ri)
+	}
+	pl.p.scanned = append(pl.p.scanned, scanned...)
+	for _, s := range d.searches {
+		for _, alt := range s.alts {
+			for _, it := range alt {
+				pl.addItem(rr, it, scanned)
+			}
+		}
+	}
+	pl.p.ruleNeed = append(pl.p.ruleNeed, int32(len(cs)))
+	for _, c := range cs {
+		for i := range c {
+			c[i] += rr.atomBase
+		}
+		pl.p.clauseRule = append(pl.p.clauseRule, clauseInfo{rule: ri, need: int32(len(cs))})
+	}
+	return cs
 }
 
 // addItem adds the needles of an item's scanned sets to their groups.
@@ -279,8 +280,6 @@ func (gb *groupBuilder) compile() scanGroup {
 	switch {
 	case useSkipSearch(acTexts):
 		g.skip = newSkipSearch(acTexts, acIDs, fold)
-	case len(acTexts) > gramMinNeedles:
-		g.grams = newGramSearch(acTexts, acIDs, fold)
 	case len(acTexts) > 0:
 		g.ac = newACDFA(acTexts, acIDs, fold)
 	}
@@ -293,9 +292,12 @@ func (gb *groupBuilder) compile() scanGroup {
 	return g
 }
 
-// gramMinNeedles is the number of contains needles above which a group
-// uses a gram search rather than a DFA.
-const gramMinNeedles = 1 << 30
+// gramMinNeedles is the number of exotic contains needles above which a
+// group uses a gram search rather than a DFA: exotic needles (UTF-16 and
+// UTF-8 text, lists of look-alike characters) have many distinct bytes, so
+// their DFA would be large, and they are only searched in the few values
+// with exotic bytes.
+const gramMinNeedles = 64
 
 // useSkipSearch reports whether a skip search suits needles better than a
 // DFA: when all are long and there are not too many.

@@ -128,9 +128,6 @@ func (g *scanGroup) scanContains(text string, st *evalState) {
 	if g.skip != nil {
 		g.skip.scan(text, st)
 	}
-	if g.grams != nil {
-		g.grams.scan(text, st)
-	}
 }
 
 // scanText reports the group's needles found in raw, the value of slot s
@@ -162,9 +159,6 @@ func (st *evalState) scanText(g *scanGroup, raw string, s int32) {
 	}
 	if g.skip != nil {
 		g.skip.scan(text, st)
-	}
-	if g.grams != nil {
-		g.grams.scan(text, st)
 	}
 	if (g.acx != nil || g.gramsx != nil) && (high || hasExotic(text)) {
 		if g.acx != nil {

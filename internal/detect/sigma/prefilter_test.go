@@ -54,65 +54,96 @@ func containsFoldASCII(text, needle string) bool {
 }
 
 // TestScannersAgainstBruteForce checks every contains matcher (the DFA at
-// several depths, with remainder tries; the skip search; the gram search)
-// against strings.Contains on random needle sets and texts.
+// several depths, with remainder tries and 16-bit states; the skip search;
+// the gram search), folding case or not, against strings.Contains on
+// random needle sets and texts.
 func TestScannersAgainstBruteForce(t *testing.T) {
 	t.Parallel()
-	tests := []struct {
-		name     string
-		alphabet string
-		minLen   int
-		build    func(needles []string, ids []int32) textScanner
-	}{
-		{"dfa", "abcAB\\. :-", 1, func(n []string, ids []int32) textScanner { return newACDFA(n, ids, true) }},
-		{"dfa-shallow", "abcAB\\. :-", 1, func(n []string, ids []int32) textScanner {
-			return newACDFAWith(n, ids, true, acMinDepth, acBudget, acNarrowAbove)
-		}},
-		{"dfa-narrow", "abcAB\\. :-", 1, func(n []string, ids []int32) textScanner {
-			return newACDFAWith(n, ids, true, 6, acBudget, 0)
-		}},
-		{"skip", "abcdeABCDE .:", skipMinWindow, func(n []string, ids []int32) textScanner {
-			return newSkipSearch(n, ids, true)
-		}},
-		{"grams", "abcAB\\. :-\x00", 1, func(n []string, ids []int32) textScanner {
-			return newGramSearch(n, ids, true)
-		}},
-	}
-	for _, tc := range tests {
+	for _, tc := range scannerCases() {
 		t.Run(tc.name, func(t *testing.T) {
 			t.Parallel()
 			r := rand.New(rand.NewPCG(1, uint64(len(tc.name))))
 			for round := range 40 {
-				needles := randomNeedles(r, tc.alphabet, tc.minLen, 1+r.IntN(60))
-				ids := make([]int32, len(needles))
-				for i := range ids {
-					ids[i] = int32(i)
+				needles := randomNeedles(r, tc.alphabet, tc.minLen, 1+r.IntN(60), tc.cased)
+				if tc.name == "skip-short-window" {
+					needles = slices.Concat(needles[:1], []string{strings.Repeat("a", skipMinWindow)})
 				}
-				sc := tc.build(needles, ids)
-				st := scanState(len(needles))
-				for range 20 {
-					text := randomText(r, r.IntN(1200), tc.alphabet)
-					sc.scan(text, st)
-					got := found(st)
-					var want []int32
-					for i, n := range needles {
-						if containsFoldASCII(text, n) {
-							want = append(want, int32(i))
-						}
-					}
-					if !slices.Equal(got, want) {
-						t.Fatalf("round %d: text %q needles %q: found %v, want %v", round, text, needles, got, want)
-					}
-				}
+				checkScanner(t, r, tc, needles, round)
 			}
 		})
 	}
 }
 
-// randomNeedles draws distinct lower-case needles of at least minLen
-// bytes.
-func randomNeedles(r *rand.Rand, alphabet string, minLen, n int) []string {
-	lower := string(lowerInto(nil, alphabet))
+// scannerCase is a matcher to check on needles drawn from an alphabet.
+type scannerCase struct {
+	name     string
+	alphabet string
+	minLen   int
+	cased    bool
+	build    func(needles []string, ids []int32) textScanner
+}
+
+func scannerCases() []scannerCase {
+	return []scannerCase{
+		{"dfa", "abcAB\\. :-", 1, false, func(n []string, ids []int32) textScanner { return newACDFA(n, ids, true) }},
+		{"dfa-shallow", "abcAB\\. :-", 1, false, func(n []string, ids []int32) textScanner {
+			return newACDFAWith(n, ids, true, acMinDepth, acBudget, acNarrowAbove)
+		}},
+		{"dfa-narrow", "abcAB\\. :-", 1, false, func(n []string, ids []int32) textScanner {
+			return newACDFAWith(n, ids, true, 6, acBudget, 0)
+		}},
+		{"dfa-cased", "abcAB\\. :-", 1, true, func(n []string, ids []int32) textScanner { return newACDFA(n, ids, false) }},
+		{"skip", "abcdeABCDE .:", skipMinWindow, false, func(n []string, ids []int32) textScanner {
+			return newSkipSearch(n, ids, true)
+		}},
+		{"skip-short-window", "abcdeABCDE .:", skipMinWindow, false, func(n []string, ids []int32) textScanner {
+			return newSkipSearch(n, ids, true) // needles set below: one as short as the window
+		}},
+		{"skip-cased", "abcdeABCDE .:", skipMinWindow, true, func(n []string, ids []int32) textScanner {
+			return newSkipSearch(n, ids, false)
+		}},
+		{"grams", "abcAB\\. :-\x00\xc3\xa9", 1, false, func(n []string, ids []int32) textScanner {
+			return newGramSearch(n, ids, true)
+		}},
+		{"grams-cased", "abcAB\\. :-\x00", 1, true, func(n []string, ids []int32) textScanner {
+			return newGramSearch(n, ids, false)
+		}},
+	}
+}
+
+// checkScanner builds tc's matcher of needles and compares what it finds in
+// random texts with strings.Contains.
+func checkScanner(t *testing.T, r *rand.Rand, tc scannerCase, needles []string, round int) {
+	t.Helper()
+	ids := make([]int32, len(needles))
+	for i := range ids {
+		ids[i] = int32(i)
+	}
+	sc := tc.build(needles, ids)
+	st := scanState(len(needles))
+	for range 20 {
+		text := randomText(r, r.IntN(1200), tc.alphabet)
+		sc.scan(text, st)
+		got := found(st)
+		var want []int32
+		for i, n := range needles {
+			if (tc.cased && strings.Contains(text, n)) || (!tc.cased && containsFoldASCII(text, n)) {
+				want = append(want, int32(i))
+			}
+		}
+		if !slices.Equal(got, want) {
+			t.Fatalf("round %d: text %q needles %q: found %v, want %v", round, text, needles, got, want)
+		}
+	}
+}
+
+// randomNeedles draws distinct needles of at least minLen bytes,
+// lower-case unless cased.
+func randomNeedles(r *rand.Rand, alphabet string, minLen, n int, cased bool) []string {
+	lower := alphabet
+	if !cased {
+		lower = string(lowerInto(nil, alphabet))
+	}
 	var out []string
 	for len(out) < n {
 		s := randomText(r, minLen+r.IntN(14), lower)
@@ -130,7 +161,7 @@ func TestAnchoredTries(t *testing.T) {
 	r := rand.New(rand.NewPCG(7, 7))
 	const alphabet = "abAB\\."
 	for round := range 50 {
-		needles := randomNeedles(r, alphabet, 1, 1+r.IntN(40))
+		needles := randomNeedles(r, alphabet, 1, 1+r.IntN(40), false)
 		var pre, suf trieBuilder
 		pre.newRoot()
 		suf.newRoot()

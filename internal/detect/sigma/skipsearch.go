@@ -159,7 +159,8 @@ func (k *skipSearch) check(text string, pos int, h uint32, st *evalState) {
 }
 
 // equalAt reports whether text holds s at i (ASCII letters folded when the
-// search folds).
+// search folds). The bytes past the window are compared first: the window
+// itself often matches (its last block did), the rest tells needles apart.
 func (k *skipSearch) equalAt(text string, i int, s string) bool {
 	if i+len(s) > len(text) {
 		return false
@@ -168,7 +169,13 @@ func (k *skipSearch) equalAt(text string, i int, s string) bool {
 	if !k.fold {
 		return t == s
 	}
-	for j := 0; j < len(s); j++ {
+	return equalFoldFrom(t, s, k.m) && equalFoldFrom(t[:k.m], s[:k.m], 0)
+}
+
+// equalFoldFrom reports whether t[from:] equals lower-case s[from:] with
+// the ASCII letters of t folded.
+func equalFoldFrom(t, s string, from int) bool {
+	for j := from; j < len(s); j++ {
 		if foldByte(t[j]) != s[j] {
 			return false
 		}

@@ -69,15 +69,20 @@ func (b *trieBuilder) insert(n int32, s string, reverse, whole bool, id int32) {
 // A folding trie holds lower-case needles and compares text bytes
 // lower-cased (ASCII).
 type sparseTrie struct {
-	nodes []trieNode
-	edges []trieEdge // the children of nodes with several, sorted by byte
-	outs  []int32    // needle runs: passed needles, then ending needles
-	fold  bool
+	nodes  []trieNode
+	firsts []byte     // nodes[n].first for every n: the labels of chains
+	edges  []trieEdge // the children of nodes with several, sorted by byte
+	outs   []int32    // needle runs: passed needles, then ending needles
+	fold   bool
 }
 
 type trieNode struct {
-	first  byte  // byte of the first child (node n+1)
-	kids   uint8 // 0, 1, or 2 for several: look at edges
+	first byte  // byte of the first child (node n+1)
+	kids  uint8 // 0, 1, or 2 for several: look at edges
+	// chain counts the single-child steps from the node on that reach no
+	// node with needles: a walk compares them with the text in one go
+	// (their bytes are firsts[n:n+chain]).
+	chain  uint16
 	nOut   uint16
 	nEnd   uint16
 	edgeLo int32 // children in edges[edgeLo:edgeHi] when several
@@ -139,7 +144,37 @@ func (b *trieBuilder) freezeRoots(fold bool) (*sparseTrie, []int32) {
 		}
 		t.nodes[i] = nd
 	}
+	t.firsts = make([]byte, len(t.nodes))
+	for n := len(t.nodes) - 1; n >= 0; n-- {
+		nd := &t.nodes[n]
+		t.firsts[n] = nd.first
+		if nd.kids == 1 && n+1 < len(t.nodes) {
+			if next := &t.nodes[n+1]; next.nOut == 0 && next.nEnd == 0 {
+				nd.chain = uint16(min(int(next.chain)+1, 1<<16-1))
+			}
+		}
+	}
 	return t, newID
+}
+
+// chainMatch reports whether text equals the chain bytes from node n
+// (ASCII letters of the text folded when the trie folds); backwards reads
+// text from its end.
+func (t *sparseTrie) chainMatch(text string, n int32, backwards bool) bool {
+	label := t.firsts[n : int(n)+len(text)]
+	for k := range len(label) {
+		c := text[k]
+		if backwards {
+			c = text[len(text)-1-k]
+		}
+		if t.fold && c-'A' < 26 {
+			c += 'a' - 'A'
+		}
+		if c != label[k] {
+			return false
+		}
+	}
+	return true
 }
 
 // next returns the child of n by c, or -1.
@@ -198,6 +233,15 @@ func (t *sparseTrie) walk(n int32, text string, j int, st *evalState) {
 			}
 			return
 		}
+		if ch := int(nd.chain); ch > 1 {
+			k := min(ch, len(text)-j)
+			if !t.chainMatch(text[j:j+k], n, false) || k < ch {
+				return // a mismatch, or the text ends inside: no needles there
+			}
+			n += int32(ch)
+			j += ch
+			continue
+		}
 		c := text[j]
 		if nd.kids == 1 { // a chain: the child is the next node
 			if t.fold && c-'A' < 26 {
@@ -226,6 +270,15 @@ func (t *sparseTrie) walkBack(n int32, text string, st *evalState) {
 		if j < 0 {
 			return
 		}
+		if ch := int(nd.chain); ch > 1 {
+			k := min(ch, j+1)
+			if !t.chainMatch(text[j+1-k:j+1], n, true) || k < ch {
+				return
+			}
+			n += int32(ch)
+			j -= ch
+			continue
+		}
 		c := text[j]
 		if nd.kids == 1 {
 			if t.fold && c-'A' < 26 {
@@ -246,5 +299,5 @@ func (t *sparseTrie) walkBack(n int32, text string, st *evalState) {
 //
 //nolint:unused // memory accounting for the engine metrics
 func (t *sparseTrie) size() int {
-	return 20*len(t.nodes) + 8*len(t.edges) + 4*len(t.outs)
+	return 24*len(t.nodes) + len(t.firsts) + 8*len(t.edges) + 4*len(t.outs)
 }
