@@ -23,6 +23,7 @@ const (
 	InputSuricata   = "suricata"
 	InputWinlogbeat = "winlogbeat"
 	InputEVTX       = "evtx"
+	InputNetflow    = "netflow" // NetFlow v5/v9, IPFIX and sFlow collector
 )
 
 // Event is one normalised event. The zero value is an empty event; inputs
