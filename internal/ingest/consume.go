@@ -33,6 +33,12 @@ type ConsumeOptions struct {
 	MaxBytes int
 	// MaxWait is how long to wait to fill a call when the log is quiet.
 	MaxWait time.Duration
+	// Floor, when set, returns the sequence the consumer could restart from
+	// after a crash, which may trail the last sequence it handled (a consumer
+	// that snapshots state only now and then replays from its snapshot). The
+	// log keeps everything after it. Without Floor the last handled sequence
+	// is the floor.
+	Floor func() uint64
 }
 
 // Consume reads the log for consumer name from just after checkpoint until
@@ -84,7 +90,11 @@ func (l *Log) Consume(ctx context.Context, name string, checkpoint uint64, o Con
 		if err := l.handle(ctx, name, batches, h); err != nil {
 			break // ctx is done
 		}
-		l.setFloor(name, last)
+		if o.Floor != nil {
+			l.setFloor(name, min(o.Floor(), last))
+		} else {
+			l.setFloor(name, last)
+		}
 	}
 	return nil
 }

@@ -127,6 +127,13 @@ func sourceDeltas(evs []schema.Event) []statedb.SourceDelta {
 }
 
 // DetectStage runs detectors over the log and stores their alerts.
+//
+// When the detector is stateful (detect.Stateful), the stage saves its
+// state every StateInterval and on shutdown, with the log sequence it
+// reflects. On start it restores the state and replays the log from that
+// sequence, dropping the alerts of batches at or below the alert checkpoint
+// (they are stored already), so state and alerts both come out exactly as
+// an uninterrupted run's. The log keeps what a replay needs.
 type DetectStage struct {
 	det    detect.Detector
 	state  *statedb.DB
@@ -138,13 +145,28 @@ type DetectStage struct {
 	// does not feed the same events to the detectors twice.
 	pendingSeq    uint64
 	pendingAlerts []schema.Alert
+	// Stateful detectors: snapshot bookkeeping.
+	stateful  detect.Stateful
+	interval  time.Duration
+	saved     atomic.Uint64 // sequence of the last saved snapshot
+	lastSave  time.Time
+	replayEnd uint64 // alerts of batches at or below it are already stored
+	fed       uint64 // highest sequence fed to the detector
 }
+
+// DefaultStateInterval is how often a stateful detector's state is saved.
+const DefaultStateInterval = time.Minute
 
 // NewDetectStage returns the detection stage. window is the alert grouping
 // window.
 func NewDetectStage(det detect.Detector, state *statedb.DB, window time.Duration, log *slog.Logger) *DetectStage {
-	return &DetectStage{det: det, state: state, window: window, log: log}
+	d := &DetectStage{det: det, state: state, window: window, log: log, interval: DefaultStateInterval}
+	d.stateful, _ = det.(detect.Stateful)
+	return d
 }
+
+// SetStateInterval changes how often detector state is saved (tests).
+func (d *DetectStage) SetStateInterval(iv time.Duration) { d.interval = iv }
 
 // Run consumes until ctx ends.
 func (d *DetectStage) Run(ctx context.Context, src Source) error {
@@ -152,8 +174,71 @@ func (d *DetectStage) Run(ctx context.Context, src Source) error {
 	if err != nil {
 		return fmt.Errorf("detect stage: %w", err)
 	}
+	start := ckpt
+	opts := ingest.ConsumeOptions{MaxBytes: 16 << 20}
+	if d.stateful != nil {
+		if start, err = d.restore(ctx, ckpt); err != nil {
+			return err
+		}
+		opts.Floor = d.saved.Load
+		d.lastSave = time.Now()
+	}
 	d.done.Store(ckpt)
-	return src.Consume(ctx, ConsumerDetect, ckpt, ingest.ConsumeOptions{MaxBytes: 16 << 20}, d.handle)
+	d.replayEnd, d.fed = ckpt, start
+	err = src.Consume(ctx, ConsumerDetect, start, opts, d.handle)
+	if d.stateful != nil {
+		sctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 30*time.Second)
+		defer cancel()
+		d.saveState(sctx)
+	}
+	return err
+}
+
+// restore loads the saved detector state and returns the sequence to
+// consume from.
+func (d *DetectStage) restore(ctx context.Context, ckpt uint64) (uint64, error) {
+	seq, data, ok, err := d.state.DetectorState(ctx, ConsumerDetect)
+	if err != nil {
+		return 0, fmt.Errorf("detect stage: %w", err)
+	}
+	if !ok {
+		// No state yet: a first start, or a detector that became stateful;
+		// start empty from the checkpoint.
+		d.saved.Store(ckpt)
+		return ckpt, nil
+	}
+	if err := d.stateful.LoadState(data); err != nil {
+		d.log.Error("detect stage: saved detector state unreadable; starting with empty state", "err", err)
+		d.saved.Store(ckpt)
+		return ckpt, nil
+	}
+	seq = min(seq, ckpt)
+	d.saved.Store(seq)
+	if seq < ckpt {
+		d.log.Info("detect stage: replaying to rebuild detector state", "from", seq, "to", ckpt)
+	}
+	return seq, nil
+}
+
+// saveState snapshots the detector. It runs between batches on the
+// consumer goroutine, so the state reflects exactly the batches up to fed.
+// It saves nothing while alerts of fed batches wait for a retried write: a
+// restart from that state would lose them.
+func (d *DetectStage) saveState(ctx context.Context) {
+	seq := d.fed
+	if d.pendingSeq != 0 || seq <= d.saved.Load() {
+		return
+	}
+	data, err := d.stateful.SaveState()
+	if err == nil {
+		err = d.state.SaveDetectorState(ctx, ConsumerDetect, seq, data)
+	}
+	if err != nil {
+		d.log.Warn("detect stage: detector state not saved", "err", err)
+		return
+	}
+	d.saved.Store(seq)
+	d.lastSave = time.Now()
 }
 
 // Done returns the highest ingest-log sequence examined.
@@ -167,21 +252,29 @@ func (d *DetectStage) handle(ctx context.Context, batches []ingest.Batch) error 
 	alerts := d.pendingAlerts
 	last := d.pendingSeq
 	for _, b := range batches {
-		if b.Seq <= max(ckpt, d.pendingSeq) {
+		if b.Seq <= max(d.fed, d.pendingSeq) || b.Seq <= ckpt && d.stateful == nil {
 			continue
 		}
-		d.det.Detect(b.Events, func(a schema.Alert) { alerts = append(alerts, a) })
-		last = b.Seq
+		if b.Seq <= d.replayEnd {
+			// Rebuilding state after a restart: these alerts are stored.
+			d.det.Detect(b.Events, func(schema.Alert) {})
+		} else {
+			d.det.Detect(b.Events, func(a schema.Alert) { alerts = append(alerts, a) })
+			last = b.Seq
+		}
+		d.fed = b.Seq
 	}
-	if last <= ckpt {
-		return nil
+	if last > ckpt {
+		if err := d.state.ApplyDetections(ctx, ConsumerDetect, last, alerts, d.window); err != nil {
+			d.pendingSeq, d.pendingAlerts = last, alerts
+			return fmt.Errorf("detect stage: %w", err)
+		}
+		d.pendingSeq, d.pendingAlerts = 0, nil
+		d.done.Store(last)
+		d.alerts.Add(int64(len(alerts)))
 	}
-	if err := d.state.ApplyDetections(ctx, ConsumerDetect, last, alerts, d.window); err != nil {
-		d.pendingSeq, d.pendingAlerts = last, alerts
-		return fmt.Errorf("detect stage: %w", err)
+	if d.stateful != nil && time.Since(d.lastSave) >= d.interval {
+		d.saveState(ctx)
 	}
-	d.pendingSeq, d.pendingAlerts = 0, nil
-	d.done.Store(last)
-	d.alerts.Add(int64(len(alerts)))
 	return nil
 }

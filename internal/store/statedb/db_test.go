@@ -4,6 +4,7 @@ import (
 	"context"
 	"database/sql"
 	"errors"
+	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
@@ -201,7 +202,8 @@ func TestOpenRefusesNewerSchema(t *testing.T) {
 	if !errors.Is(err, ErrSchemaTooNew) {
 		t.Fatalf("Open newer database: err = %v, want ErrSchemaTooNew", err)
 	}
-	for _, want := range []string{"schema version 4", "versions up to 3", "newer Vigil"} {
+	for _, want := range []string{fmt.Sprintf("schema version %d", future),
+		fmt.Sprintf("versions up to %d", future-1), "newer Vigil"} {
 		if !strings.Contains(err.Error(), want) {
 			t.Errorf("error %q does not say %q", err, want)
 		}

@@ -26,6 +26,7 @@ func migrations() []migration {
 		{1, "sources, dead letters, api tokens, settings", migration1},
 		{2, "alerts and detection consumer checkpoints", migration2},
 		{3, "per-minute source counters", migration3},
+		{4, "detector state snapshots", migration4},
 	}
 }
 
@@ -136,6 +137,15 @@ CREATE TABLE source_minutes (
 	FOREIGN KEY (host, input) REFERENCES sources (host, input) ON DELETE CASCADE
 ) WITHOUT ROWID;
 CREATE INDEX source_minutes_minute ON source_minutes (minute);
+`
+
+const migration4 = `
+CREATE TABLE detector_state (
+	consumer TEXT    PRIMARY KEY,
+	seq      INTEGER NOT NULL,
+	data     BLOB    NOT NULL,
+	updated  INTEGER NOT NULL
+) WITHOUT ROWID;
 `
 
 // migrate brings the database up to the last of ms, one migration per
