@@ -57,6 +57,14 @@ CREATE TABLE dead_letters (
 	truncated INTEGER NOT NULL
 );
 
+-- table detector_state
+CREATE TABLE detector_state (
+	consumer TEXT    PRIMARY KEY,
+	seq      INTEGER NOT NULL,
+	data     BLOB    NOT NULL,
+	updated  INTEGER NOT NULL
+) WITHOUT ROWID;
+
 -- table schema_migrations
 CREATE TABLE schema_migrations (
 	version INTEGER PRIMARY KEY,
