@@ -52,7 +52,9 @@ type Deps struct {
 	// Import runs a file import on the server (for `vigil import` through
 	// the API); nil disables the endpoint.
 	Import ImportFunc
-	Log    *slog.Logger
+	// Graph describes addresses for GET /api/v1/graph.
+	Graph GraphContext
+	Log   *slog.Logger
 }
 
 // Server is the HTTP API.
@@ -126,6 +128,8 @@ func (s *Server) routes() {
 	m.Handle("GET /api/v1/sources", s.auth(s.handleSources, read...))
 	m.Handle("GET /api/v1/deadletters", s.auth(s.handleDeadLetters, read...))
 	m.Handle("GET /api/v1/status", s.auth(s.handleStatus, read...))
+	m.Handle("GET /api/v1/graph", s.auth(s.handleGraph, read...))
+	m.Handle("GET /api/v1/graph/flows", s.auth(s.handleGraphFlows, read...))
 	m.Handle("POST /api/v1/import", s.auth(s.handleImport, statedb.RoleAdmin, statedb.RoleAnalyst))
 	m.Handle("GET /api/v1/tokens", s.auth(s.handleListTokens, statedb.RoleAdmin))
 	m.Handle("POST /api/v1/tokens", s.auth(s.handleCreateToken, statedb.RoleAdmin))

@@ -61,6 +61,9 @@ func (s *Store) EnforceRetention(ctx context.Context, now time.Time) (int, error
 			dropped = append(dropped, p.name)
 		}
 	}
+	if _, err := tx.ExecContext(ctx, `DELETE FROM flow_edges WHERE hour < ?`, cutoff.Truncate(time.Hour)); err != nil {
+		return 0, fmt.Errorf("eventstore: retention: flow rollup: %w", err)
+	}
 	if err := tx.Commit(); err != nil {
 		return 0, fmt.Errorf("eventstore: retention: commit: %w", err)
 	}

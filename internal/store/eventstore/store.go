@@ -216,6 +216,7 @@ func migrations() []string {
 		);
 		CREATE TABLE checkpoint (seq UBIGINT NOT NULL);
 		INSERT INTO checkpoint VALUES (0);`,
+		flowEdgesDDL,
 	}
 }
 

@@ -108,6 +108,9 @@ func (s *Store) writeInTx(ctx context.Context, dc driver.Conn, evs []schema.Even
 			return nil, err
 		}
 	}
+	if err := upsertEdges(ctx, dc, rollupFlows(evs, batches)); err != nil {
+		return nil, err
+	}
 	if checkpoint > stored {
 		if _, err := execDriver(ctx, dc, `UPDATE checkpoint SET seq = `+strconv.FormatUint(checkpoint, 10)); err != nil {
 			return nil, fmt.Errorf("update checkpoint: %w", err)
