@@ -29,6 +29,8 @@ type Config struct {
 	Alerts   AlertsConfig  `yaml:"alerts"`
 	Detect   DetectConfig  `yaml:"detect"`
 	Rules    RulesConfig   `yaml:"rules"`
+	Flows    FlowsConfig   `yaml:"flows"`
+	Network  NetworkConfig `yaml:"network"`
 
 	// lines maps a dotted key path to its line in the file, for messages.
 	lines map[string]int
@@ -178,7 +180,9 @@ func Default() *Config {
 		Alerts:  AlertsConfig{GroupWindow: Duration{time.Hour}},
 		Detect: DetectConfig{SSHBruteForce: BruteForceConfig{Enabled: true, Threshold: 10,
 			Window: Duration{5 * time.Minute}}},
-		Rules: RulesConfig{Builtin: true, ReloadInterval: Duration{10 * time.Second}},
+		Rules:   RulesConfig{Builtin: true, ReloadInterval: Duration{10 * time.Second}},
+		Flows:   defaultFlows(),
+		Network: defaultNetwork(),
 	}
 }
 
@@ -324,6 +328,7 @@ func (c *Config) Validate() error {
 			bad(key, "expires %q: want a date (2027-01-31) or an RFC 3339 time", x.Expires)
 		}
 	}
+	c.validateNetwork(bad)
 	if c.Storage.RetentionDays < 0 {
 		bad("storage.retention_days", "must be 0 (keep forever) or more")
 	}

@@ -79,3 +79,38 @@ func TestValidationProblemsNameLines(t *testing.T) {
 		t.Errorf("got %d problems, want 4:\n%s", n, msg)
 	}
 }
+
+func TestNetworkConfigProblems(t *testing.T) {
+	t.Parallel()
+	in := `flows:
+  netflow: "nope"
+network:
+  internal_networks: ["10.0.0.0/8", "300.1.1.0/24"]
+  prevalence_days: 0
+  admin_ports: [22, 70000]
+  assets:
+    - address: 10.0.0.5
+      name: dc01
+      criticality: extreme
+  business_hours:
+    start: 19
+    end: 7
+    days: [mon, funday]
+    timezone: Mars/Olympus
+`
+	_, err := Parse("vigil.yml", []byte(in))
+	if err == nil {
+		t.Fatal("bad network config accepted")
+	}
+	for _, want := range []string{"vigil.yml:2: flows.netflow", "vigil.yml:4: network.internal_networks", "300.1.1.0/24",
+		"vigil.yml:5: network.prevalence_days", "vigil.yml:6: network.admin_ports.1", "vigil.yml:8: network.assets.0",
+		"extreme", "vigil.yml:11: network.business_hours", "network.business_hours.days.1", "Mars/Olympus"} {
+		if !strings.Contains(err.Error(), want) {
+			t.Errorf("error does not mention %q:\n%v", want, err)
+		}
+	}
+	c := Default()
+	if got := c.Network.BusinessHours.Weekdays(); len(got) != 5 || got[0] != time.Monday {
+		t.Errorf("weekdays = %v", got)
+	}
+}
