@@ -24,6 +24,12 @@ const (
 	ReasonBadGzip       = "bad_gzip"
 	ReasonBadBulkAction = "bad_bulk_action"
 	ReasonUnknownFormat = "unknown_format"
+	// ReasonBadFlow marks a malformed or truncated NetFlow, IPFIX or sFlow
+	// datagram (or the part of it that could not be read).
+	ReasonBadFlow = "bad_flow"
+	// ReasonUnknownTemplate marks a NetFlow v9 or IPFIX data set whose
+	// template never arrived.
+	ReasonUnknownTemplate = "unknown_template"
 )
 
 // MaxRecordBytes is the default largest record an input accepts.
