@@ -25,6 +25,9 @@ test: vet unit fuzz
 
 unit:
 	$(GO) test -race -count=1 -timeout 20m ./...
+	@# The multi-day network scenarios run without the race detector (10x faster).
+	$(GO) test -count=1 -timeout 20m -run 'TestScenarios' -v ./internal/detect/netflow/ > scenarios.out 2>&1; \
+		status=$$?; grep -E '^(--- |ok|FAIL)|recall|missed|benign' scenarios.out; exit $$status
 
 fuzz:
 	@./.ci/fuzz.sh $(FUZZTIME)

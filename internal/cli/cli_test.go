@@ -82,6 +82,7 @@ func TestCommandsGoThroughTheRunningServer(t *testing.T) {
 	cfg := config.Default()
 	cfg.HTTP.Listen = "127.0.0.1:0"
 	cfg.Syslog.UDP, cfg.Syslog.TCP, cfg.Syslog.TLS = "", "", ""
+	cfg.Flows = config.FlowsConfig{NetFlow: "127.0.0.1:0"}
 	n, err := node.Open(context.Background(), cfg, node.Options{DataDir: data, Listen: true}, newLogger(os.Stderr, "error"))
 	if err != nil {
 		t.Fatal(err)

@@ -19,6 +19,7 @@ func runDemo(ctx context.Context, env *Env, args []string) error {
 	c.register(fs, env)
 	speed := fs.Float64("speed", 60, "simulated seconds per real second until the simulation catches up with now")
 	history := fs.Duration("history", 24*time.Hour, "how far in the past the simulation starts")
+	netDays := fs.Int("network-days", 10, "days of network traffic (Zeek conn/dns/ssl) to play, ending tomorrow; 0 turns the network feed off")
 	dataSet := false
 	for _, a := range args {
 		if a == "-data" || a == "--data" || len(a) > 6 && (a[:7] == "--data=" || a[:6] == "-data=") {
@@ -41,6 +42,11 @@ func runDemo(ctx context.Context, env *Env, args []string) error {
 		c.data = dir
 	}
 	log := newLogger(env.Stderr, cfg.LogLevel)
+	if *netDays > 0 {
+		if err := describeDemoNetwork(cfg); err != nil {
+			return err
+		}
+	}
 	n, err := node.Open(ctx, cfg, node.Options{DataDir: c.data, Listen: true, Version: Version}, log)
 	if err != nil {
 		return err
@@ -78,5 +84,34 @@ func runDemo(ctx context.Context, env *Env, args []string) error {
 			log.Error("simulator stopped", "err", err)
 		}
 	}()
+	if *netDays > 0 {
+		go func() {
+			_, err := simulate.RunNetwork(ctx, simulate.NetworkOptions{HTTPURL: url, Token: token, Days: *netDays,
+				Seed: uint64(time.Now().UnixNano()), Log: log})
+			if err != nil && ctx.Err() == nil {
+				log.Error("network feed stopped", "err", err)
+			}
+		}()
+	}
 	return <-runErr
+}
+
+// describeDemoNetwork adds the simulated network's servers to the network
+// section: the sensitive ones as assets (new talkers are watched on them)
+// and the administrators' workstations as admin hosts.
+func describeDemoNetwork(cfg *config.Config) error {
+	nw, err := simulate.NetworkLayout(0)
+	if err != nil {
+		return err
+	}
+	for _, h := range nw.Hosts {
+		if h.Sensitive {
+			cfg.Network.Assets = append(cfg.Network.Assets, config.AssetConfig{Address: h.IP.String(), Name: h.Name,
+				Role: h.Role, Criticality: "high", Sensitive: true})
+		}
+		if h.Admin {
+			cfg.Network.AdminHosts = append(cfg.Network.AdminHosts, h.IP.String())
+		}
+	}
+	return nil
 }

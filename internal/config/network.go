@@ -6,6 +6,11 @@ import (
 	"strings"
 	"time"
 
+	"github.com/vigil-soc/vigil/internal/detect/netflow/baseline"
+	"github.com/vigil-soc/vigil/internal/detect/netflow/beacon"
+	"github.com/vigil-soc/vigil/internal/detect/netflow/dnsanomaly"
+	"github.com/vigil-soc/vigil/internal/detect/netflow/newtalker"
+	"github.com/vigil-soc/vigil/internal/detect/netflow/scan"
 	"github.com/vigil-soc/vigil/internal/flow"
 )
 
@@ -38,6 +43,14 @@ type NetworkConfig struct {
 	// AdminPorts are the admin protocols' ports.
 	AdminPorts    []int               `yaml:"admin_ports"`
 	BusinessHours BusinessHoursConfig `yaml:"business_hours"`
+
+	// The analyzers' own settings (see docs/network.md).
+	Baseline        baseline.Config   `yaml:"baseline"`
+	Beacon          beacon.Config     `yaml:"beacon"`
+	DNS             dnsanomaly.Config `yaml:"dns"`
+	Scan            scan.Config       `yaml:"scan"`
+	LongConnections scan.LongConfig   `yaml:"long_connections"`
+	NewTalkers      newtalker.Config  `yaml:"new_talkers"`
 }
 
 // AssetConfig is one asset of the network section.
@@ -65,7 +78,9 @@ func defaultNetwork() NetworkConfig {
 	return NetworkConfig{Enabled: true, InternalNetworks: flow.DefaultInternal(), Lateness: Duration{2 * time.Minute},
 		PrevalenceDays: 7, AdminPorts: []int{22, 23, 135, 445, 3389, 5900, 5985, 5986},
 		BusinessHours: BusinessHoursConfig{Start: 7, End: 19, Days: []string{"mon", "tue", "wed", "thu", "fri"},
-			Timezone: "UTC"}}
+			Timezone: "UTC"},
+		Baseline: baseline.DefaultConfig(), Beacon: beacon.DefaultConfig(), DNS: dnsanomaly.DefaultConfig(),
+		Scan: scan.DefaultConfig(), LongConnections: scan.DefaultLongConfig(), NewTalkers: newtalker.DefaultConfig()}
 }
 
 // weekday reads a three-letter day name.
@@ -141,5 +156,17 @@ func (c *Config) validateNetwork(bad func(key, format string, args ...any)) {
 	}
 	if _, err := time.LoadLocation(b.Timezone); err != nil {
 		bad("network.business_hours.timezone", "unknown time zone %q", b.Timezone)
+	}
+	for _, v := range []struct {
+		key string
+		err error
+	}{{"network.baseline", n.Baseline.Validate()}, {"network.beacon", n.Beacon.Validate()},
+		{"network.dns", n.DNS.Validate()}, {"network.scan", n.Scan.Validate()},
+		{"network.long_connections", n.LongConnections.Validate()}, {"network.new_talkers", n.NewTalkers.Validate()}} {
+		if v.err != nil {
+			for _, line := range strings.Split(v.err.Error(), "\n") {
+				bad(v.key, "%s", line)
+			}
+		}
 	}
 }

@@ -6,6 +6,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/vigil-soc/vigil/internal/parse/ecsjson"
 	"github.com/vigil-soc/vigil/internal/schema"
 )
 
@@ -66,6 +67,15 @@ func FromEvent(ev *schema.Event, r *Record) bool {
 	r.Src, r.Dst = src.Unmap(), dst.Unmap()
 	r.SrcPort, r.DstPort = port(ev.Source.Port), port(ev.Destination.Port)
 	r.Proto = ProtoNumber(ev.Network.Transport)
+	if (r.Proto == ProtoICMP || r.Proto == ProtoICMPv6) && r.SrcPort == 0 && r.DstPort == 0 {
+		// As Zeek does: ICMP type and code in the port fields (Suricata).
+		if v, ok := ev.Fields.Get("icmp_type"); ok {
+			r.SrcPort = uint16(atoiSmall(v))
+		}
+		if v, ok := ev.Fields.Get("icmp_code"); ok {
+			r.DstPort = uint16(atoiSmall(v))
+		}
+	}
 	if r.Service == "" {
 		r.Service = ev.Network.Protocol
 	}
@@ -120,6 +130,8 @@ func fromSuricata(ev *schema.Event, r *Record) bool {
 	case "flow", "netflow":
 		r.Kind = KindFlow
 		setCounters(ev, r)
+		suricataTimes(ev, r)
+		r.Proto = ProtoNumber(ev.Network.Transport)
 		r.State = stateFromSuricata(ev, r)
 	case "dns":
 		r.Kind = KindDNS
@@ -174,23 +186,66 @@ func stateFromZeek(s string) State {
 	return StateUnknown
 }
 
-// stateFromSuricata maps a Suricata flow record's TCP flags and state.
+// suricataTimes takes a flow record's times from flow.start and flow.end:
+// the EVE timestamp is when the record was written, not when the flow was.
+func suricataTimes(ev *schema.Event, r *Record) {
+	et, _ := ev.Fields.Get("event_type")
+	start, ok := ev.Fields.Get(et + ".start")
+	if !ok {
+		return
+	}
+	st, ok := ecsjson.ParseTimeString(start)
+	if !ok {
+		return
+	}
+	r.Start, r.End = st, st
+	if end, ok := ev.Fields.Get(et + ".end"); ok {
+		if e, ok := ecsjson.ParseTimeString(end); ok && !e.Before(st) {
+			r.End = e
+		}
+	}
+}
+
+// stateFromSuricata maps a Suricata flow record's TCP flags: the flags
+// each side sent (tcp_flags_ts, tcp_flags_tc) when present, else their OR.
 func stateFromSuricata(ev *schema.Event, r *Record) State {
-	if r.Proto != ProtoTCP && ev.Network.Transport != "tcp" {
+	if r.Proto != ProtoTCP {
 		if r.PktsIn > 0 {
 			return StateEstablished
 		}
 		return StateAttempt
 	}
-	if v, ok := ev.Fields.Get("tcp.tcp_flags"); ok {
-		if n, err := strconv.ParseUint(v, 16, 8); err == nil {
-			return stateFromFlags(uint8(n), r.PktsIn > 0)
+	ts, okTS := hexFlags(ev, "tcp.tcp_flags_ts")
+	tc, okTC := hexFlags(ev, "tcp.tcp_flags_tc")
+	if okTS || okTC {
+		switch {
+		case tc&(TCPSyn|TCPAck) == TCPSyn|TCPAck && (ts|tc)&TCPRst != 0:
+			return StateReset
+		case tc&(TCPSyn|TCPAck) == TCPSyn|TCPAck, ts&TCPSyn == 0 && ts&TCPAck != 0:
+			return StateEstablished
+		case tc&TCPRst != 0:
+			return StateRejected
+		case ts&TCPSyn != 0 && tc == 0:
+			return StateAttempt
 		}
+	}
+	if f, ok := hexFlags(ev, "tcp.tcp_flags"); ok {
+		return stateFromFlags(f, r.PktsIn > 0)
 	}
 	if r.PktsIn > 0 {
 		return StateEstablished
 	}
 	return StateAttempt
+}
+
+// hexFlags reads a Suricata TCP flags field (hex).
+func hexFlags(ev *schema.Event, key string) (uint8, bool) {
+	v, ok := ev.Fields.Get(key)
+	if !ok {
+		return 0, false
+	}
+	n, err := strconv.ParseUint(v, 16, 8)
+	return uint8(n), err == nil
 }
 
 // stateFromFlags judges a TCP flow from the OR of its flags.
@@ -250,6 +305,14 @@ func normName(s string) string {
 		}
 	}
 	return s
+}
+
+func atoiSmall(s string) int {
+	n, err := strconv.Atoi(s)
+	if err != nil || n < 0 || n > 65535 {
+		return 0
+	}
+	return n
 }
 
 func port(p int) uint16 {

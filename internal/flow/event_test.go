@@ -79,6 +79,10 @@ func TestFromEventSuricata(t *testing.T) {
 			flow.KindFlow, flow.StateAttempt, 180, false},
 		{`{"timestamp":"2021-06-06T15:59:46.457984+0200","event_type":"flow","src_ip":"192.168.1.129","src_port":51698,"dest_ip":"8.8.8.8","dest_port":443,"proto":"TCP","flow":{"pkts_toserver":3,"pkts_toclient":4,"bytes_toserver":180,"bytes_toclient":900},"tcp":{"tcp_flags":"1b"}}`,
 			flow.KindFlow, flow.StateEstablished, 180, false},
+		{`{"timestamp":"2021-06-06T16:30:00.000000+0200","event_type":"flow","src_ip":"192.168.1.129","src_port":51698,"dest_ip":"8.8.8.8","dest_port":22,"proto":"TCP","flow":{"pkts_toserver":1,"pkts_toclient":1,"bytes_toserver":60,"bytes_toclient":54,"start":"2021-06-06T15:59:46.457984+0200","end":"2021-06-06T15:59:46.458984+0200"},"tcp":{"tcp_flags":"16","tcp_flags_ts":"02","tcp_flags_tc":"14"}}`,
+			flow.KindFlow, flow.StateRejected, 60, false},
+		{`{"timestamp":"2021-06-06T16:30:00.000000+0200","event_type":"flow","src_ip":"192.168.1.129","src_port":51698,"dest_ip":"8.8.8.8","dest_port":22,"proto":"TCP","flow":{"pkts_toserver":5,"pkts_toclient":5,"bytes_toserver":600,"bytes_toclient":540},"tcp":{"tcp_flags":"1f","tcp_flags_ts":"1f","tcp_flags_tc":"1b"}}`,
+			flow.KindFlow, flow.StateReset, 600, false},
 		{`{"timestamp":"2021-06-06T15:59:46.457984+0200","event_type":"dns","src_ip":"192.168.1.129","src_port":5353,"dest_ip":"8.8.8.8","dest_port":53,"proto":"UDP","dns":{"type":"answer","rrname":"x.example.org","rrtype":"A","rcode":"NXDOMAIN"}}`,
 			flow.KindDNS, flow.StateUnknown, 0, true},
 	}
@@ -93,6 +97,12 @@ func TestFromEventSuricata(t *testing.T) {
 		}
 		if r.Kind != tc.kind || r.State != tc.state || r.BytesOut != tc.out || r.Answer != tc.ans {
 			t.Errorf("case %d: got %+v", i, r)
+		}
+		if i == 2 {
+			// Times come from flow.start/end, not the record's timestamp.
+			if r.Start.UTC().Format(time.RFC3339Nano) != "2021-06-06T13:59:46.457984Z" || r.Duration() != time.Millisecond {
+				t.Errorf("flow times: %v .. %v", r.Start, r.End)
+			}
 		}
 	}
 }

@@ -38,6 +38,7 @@ func BenchmarkIngestHTTPToDuckDB(b *testing.B) {
 func benchIngest(b *testing.B, syncAlways bool) {
 	tn := startNode(b, b.TempDir(), func(c *config.Config) {
 		c.Syslog.UDP, c.Syslog.TCP, c.Syslog.TLS = "127.0.0.1:0", "127.0.0.1:0", ""
+		c.Flows = config.FlowsConfig{NetFlow: "127.0.0.1:0"}
 		c.Ingest.SyncAlways = syncAlways
 		c.Detect.SSHBruteForce.Enabled = false
 	})

@@ -34,6 +34,7 @@ func runChild(dir string) int {
 	cfg := config.Default()
 	cfg.HTTP.Listen = "127.0.0.1:0"
 	cfg.Syslog.UDP, cfg.Syslog.TCP, cfg.Syslog.TLS = "", "", ""
+	cfg.Flows = config.FlowsConfig{NetFlow: "127.0.0.1:0"}
 	cfg.Storage.MemoryLimit = "1GB"
 	log := slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelWarn}))
 	n, err := Open(context.Background(), cfg, Options{DataDir: dir, Listen: true}, log)

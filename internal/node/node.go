@@ -23,9 +23,11 @@ import (
 	"github.com/vigil-soc/vigil/internal/config"
 	"github.com/vigil-soc/vigil/internal/detect"
 	"github.com/vigil-soc/vigil/internal/detect/bruteforce"
+	"github.com/vigil-soc/vigil/internal/detect/netflow"
 	"github.com/vigil-soc/vigil/internal/detect/rules"
 	"github.com/vigil-soc/vigil/internal/importer"
 	"github.com/vigil-soc/vigil/internal/ingest"
+	"github.com/vigil-soc/vigil/internal/input/flowcollect"
 	"github.com/vigil-soc/vigil/internal/input/syslognet"
 	"github.com/vigil-soc/vigil/internal/parse/auto"
 	"github.com/vigil-soc/vigil/internal/parse/syslog"
@@ -57,6 +59,10 @@ type Node struct {
 	Inputs  *ingest.InputMetrics
 	Store   *pipeline.StoreStage
 	Detect  *pipeline.DetectStage
+	// Flows is the NetFlow/IPFIX/sFlow collector (nil when disabled).
+	Flows *flowcollect.Collector
+	// Network is the network analytics engine (nil when disabled).
+	Network *netflow.Engine
 	Rules   *rules.Manager
 	Syslog  *syslognet.Server
 	API     *api.Server
@@ -135,7 +141,17 @@ func (n *Node) detectors() (detect.Detector, error) {
 	if st := n.Rules.Status(); len(st.Errors) > 0 {
 		n.Log.Warn("some rules did not load; see `vigil rules lint`", "loaded", st.Loaded, "failed", len(st.Errors))
 	}
-	return append(set, n.Rules), nil
+	set = append(set, n.Rules)
+	if n.Cfg.Network.Enabled {
+		eng, err := NewNetworkEngine(n.Cfg.Network, openAlerts{n.State})
+		if err != nil {
+			return nil, err
+		}
+		n.Network = eng
+		n.Reg.MustRegister(eng.Collector())
+		set = append(set, eng)
+	}
+	return set, nil
 }
 
 // rulesConfig turns the configuration's rules section into the manager's.
@@ -189,10 +205,20 @@ func (n *Node) buildListeners() error {
 			return err
 		}
 	}
+	if cfg.Flows.NetFlow != "" || cfg.Flows.IPFIX != "" || cfg.Flows.SFlow != "" {
+		n.Flows, err = flowcollect.New(flowcollect.Config{NetFlowAddr: cfg.Flows.NetFlow, IPFIXAddr: cfg.Flows.IPFIX,
+			SFlowAddr: cfg.Flows.SFlow}, n.Ingest, n.recorder, n.Log)
+		if err != nil {
+			return err
+		}
+		if err := n.Flows.RegisterMetrics(n.Reg); err != nil {
+			return err
+		}
+	}
 	n.API = api.New(api.Config{MaxBodyBytes: cfg.HTTP.MaxBodyBytes, MaxEventBytes: cfg.HTTP.MaxEventBytes,
 		Version: n.Opts.Version}, api.Deps{
 		Sink: n.Ingest, Rejects: n.recorder, Inputs: n.Inputs, Events: n.Events, State: n.State,
-		Registry: n.Reg, Ready: n.ready, Import: n.Import, Log: n.Log})
+		Registry: n.Reg, Ready: n.ready, Import: n.Import, Graph: graphContext(cfg.Network), Log: n.Log})
 	ln, err := net.Listen("tcp", cfg.HTTP.Listen)
 	if err != nil {
 		return fmt.Errorf("http listener: %w", err)
@@ -252,6 +278,9 @@ func (n *Node) Run(ctx context.Context) error {
 	add("rules reload", n.Rules.Run)
 	if n.Syslog != nil {
 		add("syslog", n.Syslog.Run)
+	}
+	if n.Flows != nil {
+		add("flow collector", n.Flows.Run)
 	}
 	if n.API != nil {
 		add("http", n.serveHTTP)

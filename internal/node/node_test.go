@@ -33,6 +33,7 @@ func startNode(t testing.TB, dir string, mutate func(*config.Config)) *testNode 
 	cfg := config.Default()
 	cfg.HTTP.Listen = "127.0.0.1:0"
 	cfg.Syslog.UDP, cfg.Syslog.TCP, cfg.Syslog.TLS = "127.0.0.1:0", "127.0.0.1:0", "127.0.0.1:0"
+	cfg.Flows = config.FlowsConfig{NetFlow: "127.0.0.1:0"}
 	cfg.Ingest.SyncAlways = false
 	cfg.Storage.MemoryLimit = "1GB"
 	if mutate != nil {

@@ -149,3 +149,16 @@ func (p *ndjsonPoster) post(ctx context.Context, body []byte) (int, string, erro
 	msg, _ := io.ReadAll(io.LimitReader(resp.Body, 512))
 	return resp.StatusCode, string(msg), nil
 }
+
+// NetworkLayout returns the hosts of the network RunNetwork plays with the
+// same Hosts (default 30), so a demo can describe its assets.
+func NetworkLayout(hosts int) (netsim.Network, error) {
+	if hosts <= 0 {
+		hosts = 30
+	}
+	g, err := netsim.New(netsim.Options{Hosts: hosts})
+	if err != nil {
+		return netsim.Network{}, err
+	}
+	return g.Network(), nil
+}

@@ -32,10 +32,12 @@ type Intel interface {
 	Lookup(addr netip.Addr, name string) (IntelHit, bool)
 }
 
-// HostAlerts counts a host's other open alerts (from every detector). It
-// may be nil; the engine then counts only its own recent alerts.
+// HostAlerts counts a host's open alerts (from every detector) other than
+// those of rule exceptRule: corroboration comes from a different
+// detection, not from the same one repeating or measuring another metric.
+// It may be nil; the engine then counts only its own recent alerts.
 type HostAlerts interface {
-	OpenAlerts(host string) int
+	OpenAlerts(host, exceptRule string) int
 }
 
 // Hours are business hours in a time zone; outside them is off-hours.
@@ -71,15 +73,44 @@ type phaseTwo struct {
 	// recent holds the engine's own alerts per host (event time), for
 	// corroboration when HostAlerts is nil or lags.
 	recent map[netip.Addr][]recentAlert
+	// fleet counts, for the signals of one flush, the hosts showing each
+	// baseline deviation (metric and hour).
+	fleet map[string]int
 }
 
 type recentAlert struct {
-	key string
-	at  time.Time
+	kind string
+	at   time.Time
 }
 
 // corroborationWindow is how far back other alerts on a host count.
 const corroborationWindow = 24 * time.Hour
+
+// offHoursMatters reports whether off-hours raise a signal's priority:
+// data leaving or new access at night does; a beacon or a DGA burst is as
+// bad by day, and a busier evening of browsing is not a threat.
+func offHoursMatters(s flow.Signal) bool {
+	switch s.Kind {
+	case flow.SignalBeacon, flow.SignalDGA:
+		return false
+	case flow.SignalBaseline:
+		return strings.HasPrefix(s.Metric, "bytes_out")
+	}
+	return true
+}
+
+// fleetKey identifies "the same deviation in the same window".
+func fleetKey(s flow.Signal) string { return s.Metric + "|" + s.Start.UTC().Format(time.RFC3339) }
+
+// fleetMin is how many hosts must show the same deviation in the same hour
+// for it to count as a fleet-wide change: 3, or 10% of the active hosts.
+func (p *phaseTwo) fleetMin() int {
+	pop := 0
+	if p.prev != nil {
+		pop = p.prev.Population()
+	}
+	return max(3, pop/10)
+}
 
 // rarityMatters reports whether a destination's rarity weighs on a kind.
 func rarityMatters(kind string) bool {
@@ -172,12 +203,17 @@ func (p *phaseTwo) adjust(s flow.Signal, d map[string]string) (up, down int, why
 	}
 	if !s.Start.IsZero() && p.hours.OffHours(s.Start) {
 		d["phase2.off_hours"] = "yes"
-		if s.Kind != flow.SignalBeacon && s.Kind != flow.SignalDGA {
+		if offHoursMatters(s) {
 			up++
 			why = append(why, "off-hours (+1)")
 		}
 	} else {
 		d["phase2.off_hours"] = "no"
+	}
+	if n := p.fleet[fleetKey(s)]; s.Kind == flow.SignalBaseline && n >= p.fleetMin() {
+		d["phase2.fleet_wide"] = fmt.Sprintf("%s deviated on %d hosts in the same hour", s.Metric, n)
+		down += 2
+		why = append(why, "fleet-wide change, not this host alone (-2)")
 	}
 	if crit := p.criticality(s); crit != "" {
 		d["phase2.asset_criticality"] = crit
@@ -235,12 +271,12 @@ func (p *phaseTwo) intelHit(s flow.Signal) (IntelHit, bool) {
 	return p.intel.Lookup(s.Peer, s.PeerName)
 }
 
-// otherAlerts counts the host's other alerts: the larger of the external
-// count and the engine's own recent alerts with another key.
+// otherAlerts counts the host's alerts of other kinds: the larger of the
+// external count and the engine's own recent alerts.
 func (p *phaseTwo) otherAlerts(s flow.Signal) int {
 	n := 0
 	for _, r := range p.recent[s.Host] {
-		if r.key != s.Key && s.Start.Sub(r.at) <= corroborationWindow {
+		if r.kind != s.Kind && s.Start.Sub(r.at) <= corroborationWindow {
 			n++
 		}
 	}
@@ -249,7 +285,7 @@ func (p *phaseTwo) otherAlerts(s flow.Signal) int {
 		if a, ok := p.assets[s.Host]; ok && a.Name != "" {
 			host = a.Name
 		}
-		n = max(n, p.hostAlerts.OpenAlerts(host))
+		n = max(n, p.hostAlerts.OpenAlerts(host, "vigil.network."+s.Kind))
 	}
 	return n
 }
@@ -259,12 +295,12 @@ func (p *phaseTwo) remember(s flow.Signal) {
 	rs := p.recent[s.Host]
 	j := 0
 	for _, r := range rs {
-		if s.End.Sub(r.at) <= corroborationWindow && r.key != s.Key {
+		if s.End.Sub(r.at) <= corroborationWindow && r.kind != s.Kind {
 			rs[j] = r
 			j++
 		}
 	}
-	p.recent[s.Host] = append(rs[:j], recentAlert{key: s.Key, at: s.End})
+	p.recent[s.Host] = append(rs[:j], recentAlert{kind: s.Kind, at: s.End})
 }
 
 // forget drops corroboration memory older than the window before t.

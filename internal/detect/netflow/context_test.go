@@ -90,7 +90,7 @@ func TestCorroboration(t *testing.T) {
 		recent: map[netip.Addr][]recentAlert{}}
 	first := p.alert(flow.Signal{Kind: flow.SignalScan, Host: ws, Severity: schema.SeverityMedium, Start: t0, End: t0, Key: "scan"})
 	again := p.alert(flow.Signal{Kind: flow.SignalScan, Host: ws, Severity: schema.SeverityMedium, Start: t0.Add(time.Hour), End: t0.Add(time.Hour), Key: "scan"})
-	other := p.alert(flow.Signal{Kind: flow.SignalBaseline, Host: ws, Metric: "connections", Baseline: 10, Current: 100, Factor: 10,
+	other := p.alert(flow.Signal{Kind: flow.SignalBeacon, Host: ws, Metric: "connections", Baseline: 10, Current: 100, Factor: 10,
 		Severity: schema.SeverityMedium, Start: t0.Add(2 * time.Hour), End: t0.Add(3 * time.Hour), Key: "base"})
 	late := p.alert(flow.Signal{Kind: flow.SignalBaseline, Host: ws, Severity: schema.SeverityMedium,
 		Start: t0.Add(48 * time.Hour), End: t0.Add(49 * time.Hour), Key: "base2"})

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"log/slog"
 	"net/netip"
+	"strings"
 	"sync"
 	"time"
 
@@ -52,6 +53,7 @@ type Engine struct {
 	prevDay int64     // day of the last prevalence sweep
 	records int64
 	signals map[string]int64
+	pending []flow.Signal // signals of the current flush
 
 	// mu guards what Stats and the metrics read from other goroutines.
 	mu    sync.Mutex
@@ -78,7 +80,7 @@ func New(o Options) *Engine {
 	return &Engine{opt: o, signals: map[string]int64{}, stats: map[string]flow.Stats{},
 		p2: &phaseTwo{internal: o.Internal, assets: o.Assets, adminHosts: o.AdminHosts, adminPorts: ports,
 			hours: o.Hours, prev: o.Prevalence, intel: o.Intel, hostAlerts: o.HostAlerts,
-			recent: map[netip.Addr][]recentAlert{}}}
+			recent: map[netip.Addr][]recentAlert{}, fleet: map[string]int{}}}
 }
 
 // Name returns "network".
@@ -135,11 +137,21 @@ func (e *Engine) Flush(emit func(schema.Alert)) {
 		e.prevDay = day
 		e.opt.Prevalence.Advance(mark)
 	}
+	e.pending = e.pending[:0]
 	for _, a := range e.opt.Analyzers {
-		a.Advance(mark, func(s flow.Signal) {
-			e.signals[s.Kind]++
-			emit(e.p2.alert(s))
-		})
+		a.Advance(mark, func(s flow.Signal) { e.pending = append(e.pending, s) })
+	}
+	// Phase two sees the flush's signals together, so a deviation many
+	// hosts share in the same hour reads as a fleet-wide change.
+	clear(e.p2.fleet)
+	for _, s := range e.pending {
+		if s.Kind == flow.SignalBaseline && e.opt.Internal.Contains(s.Host) && !strings.HasPrefix(s.Title, "subnet ") {
+			e.p2.fleet[fleetKey(s)]++
+		}
+	}
+	for _, s := range e.pending {
+		e.signals[s.Kind]++
+		emit(e.p2.alert(s))
 	}
 	e.p2.forget(mark)
 	e.refreshStats()
@@ -179,12 +191,26 @@ type engineState struct {
 	Records      int64
 	Prevalence   []byte
 	Analyzers    map[string][]byte
+	// Recent is phase two's memory of the engine's own alerts per host.
+	Recent map[netip.Addr][]RecentAlert
+}
+
+// RecentAlert is a saved entry of phase two's corroboration memory.
+type RecentAlert struct {
+	Kind string
+	At   time.Time
 }
 
 // SaveState saves the watermark, the prevalence tracker and every
 // analyzer's state.
 func (e *Engine) SaveState() ([]byte, error) {
-	st := engineState{Newest: e.newest, Mark: e.mark, Records: e.records, Analyzers: map[string][]byte{}}
+	st := engineState{Newest: e.newest, Mark: e.mark, Records: e.records, Analyzers: map[string][]byte{},
+		Recent: map[netip.Addr][]RecentAlert{}}
+	for h, rs := range e.p2.recent {
+		for _, r := range rs {
+			st.Recent[h] = append(st.Recent[h], RecentAlert{Kind: r.kind, At: r.at})
+		}
+	}
 	var err error
 	if st.Prevalence, err = e.opt.Prevalence.MarshalBinary(); err != nil {
 		return nil, err
@@ -221,6 +247,13 @@ func (e *Engine) LoadState(data []byte) error {
 		}
 	}
 	e.newest, e.mark, e.records = st.Newest, st.Mark, st.Records
+	e.prevDay = e.mark.Unix() / 86400
+	clear(e.p2.recent)
+	for h, rs := range st.Recent {
+		for _, r := range rs {
+			e.p2.recent[h] = append(e.p2.recent[h], recentAlert{kind: r.Kind, at: r.At})
+		}
+	}
 	return nil
 }
 

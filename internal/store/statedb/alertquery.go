@@ -188,3 +188,15 @@ func (d *DB) SetAlertStatus(ctx context.Context, id, status string) error {
 		return nil
 	})
 }
+
+// OpenAlertCount returns how many of host's alerts are not resolved,
+// leaving out those of rule exceptRule (the caller's own detection).
+func (d *DB) OpenAlertCount(ctx context.Context, host, exceptRule string) (int, error) {
+	var n int
+	err := d.db.QueryRowContext(ctx, `SELECT count(*) FROM alerts WHERE host = ? AND status <> ? AND rule_id <> ?`,
+		host, schema.StatusResolved, exceptRule).Scan(&n)
+	if err != nil {
+		return 0, fmt.Errorf("statedb: count open alerts: %w", err)
+	}
+	return n, nil
+}

@@ -272,6 +272,8 @@ func TestValidate(t *testing.T) {
 			[]string{"prevalence.share", "prevalence.hosts", "prevalence.min_population", "prevalence.factor"}},
 		{"severity order", func(c *Config) { c.Severity = Thresholds{Low: 0.9, Medium: 0.8, High: 0.7} }, []string{"severity"}},
 		{"cidr", func(c *Config) { c.AllowCIDRs = []string{"10.0.0.0/33", "x"} }, []string{"allow_cidrs", "10.0.0.0/33", `"x"`}},
+		{"active span", func(c *Config) { c.DurationFloor = -time.Second; c.DurationPeriods = -1; c.SpanMinFill = 1.5 },
+			[]string{"duration_floor", "duration_periods", "span_min_fill"}},
 		{"several at once", func(c *Config) { c.MaxPairs = 0; c.ModeSensitivity = 0; c.DurationIdeal = 0 },
 			[]string{"max_pairs", "mode_sensitivity", "duration_ideal"}},
 	} {

@@ -62,6 +62,22 @@ type Config struct {
 	// DurationIdeal is the run of consecutive non-empty bins that gives a
 	// full consistency score.
 	DurationIdeal time.Duration `yaml:"duration_ideal"`
+	// ActiveSpan also judges the histogram and duration over a pair's
+	// active span (first to last connection) when it kept connecting at its
+	// period for long enough; the better of that and the window judgement
+	// counts. Off, the window judgement alone counts (RITA's scoring).
+	ActiveSpan bool `yaml:"active_span"`
+	// DurationFloor is the shortest active span a span judgement accepts,
+	// however short the period.
+	DurationFloor time.Duration `yaml:"duration_floor"`
+	// DurationPeriods is how many periods a span judgement needs the pair
+	// to be active for (at least DurationFloor, at most DurationMin).
+	// DurationMin and DurationIdeal are scaled down by the same factor.
+	DurationPeriods int `yaml:"duration_periods"`
+	// SpanMinFill is the smallest ratio of the median to the mean interval
+	// (how densely the pair filled its span at its period) for a span
+	// judgement; bursty or heavy-tailed traffic falls below it.
+	SpanMinFill float64 `yaml:"span_min_fill"`
 
 	// Prevalence scales down destinations many internal hosts contact.
 	Prevalence Prevalence `yaml:"prevalence"`
@@ -135,6 +151,10 @@ func DefaultConfig() Config {
 		BimodalOutliers:   1,
 		DurationMin:       6 * time.Hour,
 		DurationIdeal:     12 * time.Hour,
+		ActiveSpan:        true,
+		DurationFloor:     time.Hour,
+		DurationPeriods:   100,
+		SpanMinFill:       0.5,
 		Prevalence:        Prevalence{Share: 0.3, Hosts: 100, MinPopulation: 10, Factor: 0.5},
 		Severity:          Thresholds{Low: 0.7, Medium: 0.8, High: 0.9},
 	}
@@ -186,6 +206,15 @@ func (c Config) Validate() error {
 	}
 	if c.DurationIdeal <= 0 || c.DurationIdeal > c.Window {
 		bad("duration_ideal %v must be positive and at most the window", c.DurationIdeal)
+	}
+	if c.DurationFloor < 0 || c.DurationFloor > c.Window || c.DurationFloor%time.Second != 0 {
+		bad("duration_floor %v must be whole seconds between 0 and the window", c.DurationFloor)
+	}
+	if c.DurationPeriods < 0 {
+		bad("duration_periods %d must not be negative", c.DurationPeriods)
+	}
+	if !(c.SpanMinFill >= 0 && c.SpanMinFill <= 1) {
+		bad("span_min_fill %v must be in [0, 1]", c.SpanMinFill)
 	}
 	errs = append(errs, c.Prevalence.validate()...)
 	if _, err := flow.NewSet(c.AllowCIDRs); err != nil {

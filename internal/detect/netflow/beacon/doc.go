@@ -85,8 +85,47 @@
 // (weights.*); the size score is left out, and the weights renormalised,
 // for name and DNS pairs, which carry no byte counts. Changes from RITA:
 // the adaptive bin width, the mode share in the size score, the sampling
-// stride, and no wrap-around of the consecutive-bin run (the window rolls,
-// it is not a day).
+// stride, no wrap-around of the consecutive-bin run (the window rolls, it
+// is not a day), and the active-span judgement below.
+//
+// # Active span
+//
+// Judged over the whole window, a pair that beacons hard for a few hours
+// and stops (an operator's session: every 30 s from 09:00 to 13:00, 480
+// connections) scores about 0.5: most histogram bins are empty and it
+// falls short of duration_min. So the histogram and duration are also
+// judged over the pair's active span (its first to its last connection in
+// the window) when it kept connecting at its period for long enough:
+//
+//	need  = min(duration_min, max(duration_floor, duration_periods × period))
+//	ideal = duration_ideal × need / duration_min (duration_ideal when
+//	        duration_min is 0)
+//	fill  = median over mean of the non-zero intervals (about 1 for a
+//	        jittered beacon; the mean is the active span over their count)
+//
+// A pair qualifies when active_span is on, its active span is at least
+// need and its fill is at least span_min_fill. Its span bins start at its
+// first connection and are as wide as the window's, narrowed to a sixth of
+// the span when fewer than six would fit (never below bin_min_connections
+// periods); only whole bins count. The histogram score is computed over
+// them as above, and the duration score as above with need and ideal for
+// duration_min and duration_ideal. Of the window and the span judgement,
+// the one with the higher weighted histogram-plus-duration score counts
+// (the window's on a tie), so a pair active through the whole window
+// scores as before; the signal's judged_over fact says which counted.
+//
+// The requirement is relative to the period because the evidence is the
+// number of periods seen: a hundred 30 s intervals in an hour say as much
+// about regularity as the hourly beacon's six in six hours, or more.
+// duration_floor keeps short bursts quiet however regular they are (a
+// download in chunks every 2 s for three minutes, a call's keepalives every
+// 5 s for fifteen): they never qualify and keep the window judgement, under
+// which they score at most 0.5 (default weights). The fill keeps out traffic that is regular
+// only in its median: people browsing click in bursts seconds apart (the
+// median) and read for minutes (the mean), a fill of about 0.03 to 0.3,
+// and a pair with long silences inside its span has a low fill too.
+// Periods of duration_min / duration_periods (3.6 min by default) and
+// longer need duration_min as before.
 //
 // # Prevalence and severity
 //
@@ -106,8 +145,10 @@
 // Every figure is in the signal's Facts: period, jitter (half the 5–95th
 // percentile spread of the intervals over the median; ±20% uniform jitter
 // reads about ±18%), the MAD ratio, connections, samples, stride, window,
-// coverage, each component score with its inputs, prevalence hosts,
-// population and factor, the raw and the final score. Evidence holds the
+// coverage, each component score with its inputs, what the histogram and
+// duration were judged over (judged_over), the active span, its fill and
+// the duration required there, prevalence hosts, population and factor,
+// the raw and the final score. Evidence holds the
 // pair's most recent event IDs (max_evidence).
 //
 // # State
@@ -128,11 +169,18 @@
 //	histogram_bin: 1h           bin_min_connections: 4
 //	mode_sensitivity: 0.05      bimodal_min_bins: 11   bimodal_outliers: 1
 //	duration_min: 6h            duration_ideal: 12h
+//	active_span: true           duration_floor: 1h     duration_periods: 100
+//	span_min_fill: 0.5
 //	prevalence: share 0.3, hosts 100, min_population 10, factor 0.5
 //	allow_cidrs: []             allow_names: []
 //	severity: low 0.7, medium 0.8, high 0.9
 //
 // With the defaults a beacon needs about 20 connections a day: periods up
 // to about an hour are caught (a one-hour beacon makes 24). Slower beacons
-// need a longer window (a 48h window catches two-hour beacons).
+// need a longer window (a 48h window catches two-hour beacons). A beacon
+// that runs for only part of the window is judged over its active span
+// once that reaches an hour for periods up to 36 s, a hundred periods up
+// to 3.6 min (100 min at 60 s) and 6h beyond: every 30 s ± 20% for four
+// hours scores about 0.98 (high), every 60 s ± 20% for two hours about
+// 0.86 (medium).
 package beacon

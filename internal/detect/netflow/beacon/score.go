@@ -26,17 +26,15 @@ type result struct {
 	tsSkewScore, tsMADSco float64
 	tsScore               float64
 
-	sizesKnown                 bool
-	sizeMedian, sizeMAD        float64
-	sizeSkew, sizeMode         float64
-	dsSkewScore, dsMADScore    float64
-	dsScore                    float64
-	binWidth                   int64
-	bins, nonEmpty, longestRun int
-	cv, cvScore, bimodal       float64
-	histScore                  float64
-	coverage, consistency      float64
-	durScore                   float64
+	sizesKnown              bool
+	sizeMedian, sizeMAD     float64
+	sizeSkew, sizeMode      float64
+	dsSkewScore, dsMADScore float64
+	dsScore                 float64
+	judgement                       // histogram and duration, as judged
+	coverage                float64 // (last − first) over the window length
+	activeSpan              int64   // last − first, seconds
+	fill                    float64 // median over mean non-zero interval
 
 	raw        float64 // weighted total before prevalence
 	prevHosts  int
@@ -132,86 +130,6 @@ func (s *scorer) sizeScore(r *result) {
 	r.dsMADScore = madScore(r.sizeMAD, q2)
 	r.sizeMode = densestShare(x, uint32(max(minSizeBand, q2/20)))
 	r.dsScore = (r.dsSkewScore + r.dsMADScore + r.sizeMode) / 3
-}
-
-// histogramScore fills the histogram (flatness of connections per bin,
-// or a two-level fit) and duration (coverage and consistency) scores.
-func (s *scorer) histogramScore(r *result, conns []uint64, winStart, end int64) {
-	cfg := s.cfg
-	unit := int64(cfg.HistogramBin.Seconds())
-	k := int64(math.Ceil(float64(cfg.BinMinConnections) * r.q2 / float64(unit)))
-	r.binWidth = unit * max(k, 1)
-	nb := (end - winStart) / r.binWidth
-	if nb < 1 {
-		return
-	}
-	r.bins = int(nb)
-	start := end - nb*r.binWidth
-	s.counts = slices.Grow(s.counts[:0], r.bins)[:r.bins]
-	clear(s.counts)
-	for _, c := range conns {
-		if t := unpackTime(c); t >= start && t < end {
-			s.counts[(t-start)/r.binWidth]++
-		}
-	}
-	run, maxc, total := 0, 0, 0
-	for _, c := range s.counts {
-		total += c
-		maxc = max(maxc, c)
-		if c == 0 {
-			run = 0
-			continue
-		}
-		r.nonEmpty++
-		run++
-		r.longestRun = max(r.longestRun, run)
-	}
-	if r.bins >= 3 && total > 0 {
-		r.cv = coefVar(s.counts, total)
-		r.cvScore = max(0, 1-r.cv)
-	}
-	r.bimodal = s.bimodalFit(r.nonEmpty, maxc)
-	r.histScore = max(r.cvScore, r.bimodal)
-	covered := int64(r.nonEmpty) * r.binWidth
-	if covered >= int64(cfg.DurationMin.Seconds()) && end > winStart {
-		r.coverage = min(1, float64(r.last-r.first)/float64(end-winStart))
-		r.consistency = min(1, float64(int64(r.longestRun)*r.binWidth)/cfg.DurationIdeal.Seconds())
-		r.durScore = max(r.coverage, r.consistency)
-	}
-}
-
-// bimodalFit is the share of non-empty bins whose heights fall in the two
-// most common height classes (class width: ModeSensitivity of the tallest
-// bar), after leaving out BimodalOutliers bins. It tolerates beacons that
-// switch between two rates (busy and idle hours).
-func (s *scorer) bimodalFit(nonEmpty, maxc int) float64 {
-	cfg := s.cfg
-	if nonEmpty < cfg.BimodalMinBins {
-		return 0
-	}
-	width := max(1, int(math.Ceil(float64(maxc)*cfg.ModeSensitivity)))
-	s.classes = s.classes[:0]
-	for _, c := range s.counts {
-		if c > 0 {
-			s.classes = append(s.classes, c/width)
-		}
-	}
-	slices.Sort(s.classes)
-	top1, top2, run := 0, 0, 0
-	for i, c := range s.classes {
-		run++
-		if i+1 < len(s.classes) && s.classes[i+1] == c {
-			continue
-		}
-		if run > top1 {
-			top1, top2 = run, top1
-		} else if run > top2 {
-			top2 = run
-		}
-		run = 0
-	}
-	den := max(nonEmpty-cfg.BimodalOutliers, 1)
-	return min(1, float64(top1+top2)/float64(den))
 }
 
 // quantile is the p-quantile of sorted x by linear interpolation between

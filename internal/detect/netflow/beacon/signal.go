@@ -142,6 +142,10 @@ func facts(r *result, winStart, end int64) []flow.Fact {
 		{Key: "histogram_bimodal_fit", Value: num(r.bimodal, 3)},
 		{Key: "score_duration", Value: num(r.durScore, 3)},
 		{Key: "active_bins", Value: strconv.Itoa(r.nonEmpty) + "/" + strconv.Itoa(r.bins)},
+		{Key: "judged_over", Value: judgedOver(r)},
+		{Key: "active_span", Value: (time.Duration(r.activeSpan) * time.Second).String()},
+		{Key: "span_fill", Value: num(r.fill, 3)},
+		{Key: "duration_required", Value: (time.Duration(r.need) * time.Second).String()},
 		{Key: "prevalence_hosts", Value: strconv.Itoa(r.prevHosts)},
 		{Key: "population", Value: strconv.Itoa(r.population)},
 		{Key: "prevalence_factor", Value: num(r.prevFactor, 2)},
@@ -149,6 +153,15 @@ func facts(r *result, winStart, end int64) []flow.Fact {
 		{Key: "score", Value: num(r.total, 3)},
 	}
 	return f
+}
+
+// judgedOver names the stretch the histogram and duration were judged
+// over.
+func judgedOver(r *result) string {
+	if r.span {
+		return "active span"
+	}
+	return "window"
 }
 
 func sizeScoreText(r *result) string {
