@@ -14,37 +14,24 @@ type ruleFS struct {
 	root, prefix string
 }
 
-// loadCorrelations parses the correlation rules of every rule source and
-// builds their engine over the enabled detection rules. It returns nil
-// when there are none.
-func loadCorrelations(srcs []ruleFS, enabled []*sigma.Rule, disable Filter) (*correlation.Engine, []sigma.LoadError) {
+// loadCorrelations builds the correlation engine of the correlation rules
+// the Sigma loader parsed (less the disabled ones) over the enabled
+// detection rules. It returns nil when there are none.
+func loadCorrelations(parsed []*correlation.Rule, enabled []*sigma.Rule, disable Filter) (*correlation.Engine, []sigma.LoadError) {
 	var rules []*correlation.Rule
-	var errs []sigma.LoadError
-	for _, s := range srcs {
-		rs, _, e := correlation.LoadDir(s.fsys, s.root)
-		for _, le := range e {
-			errs = append(errs, sigma.LoadError{File: s.prefix + le.File, Line: le.Line, Reason: le.Reason})
-		}
-		for _, r := range rs {
-			r.File = s.prefix + r.File
-			if disable.Matches(&sigma.Rule{ID: r.ID, Level: r.Level, Tags: r.Tags, Path: r.File}) {
-				continue
-			}
+	for _, r := range parsed {
+		if !disable.Matches(&sigma.Rule{ID: r.ID, Level: r.Level, Tags: r.Tags, Path: r.File}) {
 			rules = append(rules, r)
 		}
 	}
 	if len(rules) == 0 {
-		return nil, errs
+		return nil, nil
 	}
 	base := make([]correlation.RuleRef, 0, len(enabled))
 	for _, r := range enabled {
 		base = append(base, correlation.RuleRef{ID: r.ID, Name: r.Name})
 	}
-	eng, e := correlation.NewEngine(rules, correlation.Options{BaseRules: base})
-	for _, le := range e {
-		errs = append(errs, sigma.LoadError{File: le.File, Line: le.Line, Reason: le.Reason})
-	}
-	return eng, errs
+	return correlation.NewEngine(rules, correlation.Options{BaseRules: base})
 }
 
 // correlate feeds one detection match to the correlation engine and

@@ -90,6 +90,7 @@ func (m *Manager) load() (*ruleSet, error) {
 	}
 	opts := sigma.LoadOptions{Placeholders: m.cfg.Placeholders}
 	var all []*sigma.Rule
+	var corrs []*correlation.Rule
 	var errs []sigma.LoadError
 	var srcs []ruleFS
 	if m.cfg.Builtin {
@@ -107,6 +108,10 @@ func (m *Manager) load() (*ruleSet, error) {
 		for _, r := range set.Rules {
 			r.Path = src.prefix + r.Path
 			all = append(all, r)
+		}
+		for _, c := range set.Correlations {
+			c.File = src.prefix + c.File
+			corrs = append(corrs, c)
 		}
 	}
 	rs := &ruleSet{byID: map[string]*sigma.Rule{}, errors: errs, loaded: time.Now().UTC(), stamp: m.stamp()}
@@ -126,7 +131,7 @@ func (m *Manager) load() (*ruleSet, error) {
 		return nil, err
 	}
 	var cerrs []sigma.LoadError
-	rs.corr, cerrs = loadCorrelations(srcs, enabled, m.cfg.Disable)
+	rs.corr, cerrs = loadCorrelations(corrs, enabled, m.cfg.Disable)
 	rs.errors = append(rs.errors, cerrs...)
 	return rs, nil
 }

@@ -53,7 +53,8 @@ func runRegressionCase(t *testing.T, root string, c regressionCase, mapping *Map
 	if err != nil {
 		t.Fatal(err)
 	}
-	rules, errs := LoadFile(c.rulePath, data, LoadOptions{})
+	loaded, errs := LoadFile(c.rulePath, data, LoadOptions{})
+	rules := loaded.Rules
 	if len(errs) > 0 || len(rules) != 1 {
 		return fmt.Sprintf("%s: loaded %d rules, errors %v", c.rulePath, len(rules), errs)
 	}

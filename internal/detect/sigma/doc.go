@@ -47,8 +47,17 @@
 //     are all satisfied becomes a candidate. Only candidates and the few
 //     rules without clauses (conditions of negations, nulls, numbers,
 //     regular expressions without literals) are evaluated; they read the
-//     marks instead of comparing strings again, and compare directly only
-//     the sets outside their clauses (filters).
+//     marks instead of comparing strings again (a set with many values is
+//     marked as a whole when one of its needles is found), and compare
+//     directly only the sets outside their clauses (filters).
+//   - Field values repeat from event to event (the same programs, paths,
+//     users and command lines), so each evaluation state keeps a value
+//     memo: per group and whole value, the needles its automata found. A
+//     value seen again costs a hash, a comparison and the replay of its
+//     needles instead of the automata's passes. The memo is exact (values
+//     are compared in full), bounded (two-way sets, arenas forgotten at
+//     once when full, values admitted on their second sighting), and
+//     survives the garbage collector's emptying of the state pool.
 //
 // Matching is case-insensitive unless cased is given; regular expressions
 // are case-sensitive unless i is given, as the specification says. Vigil
@@ -58,6 +67,7 @@
 // field) match anywhere in the event's message or any original field value.
 //
 // An Engine is safe for concurrent use: routes are published with copy on
-// write, and each evaluation takes its scratch state from a pool; once an
-// event's route is compiled, Match allocates nothing.
+// write, and each evaluation takes its scratch state (with its memo, about
+// 0.7 MB) from a pool; once an event's route is compiled, Match allocates
+// nothing.
 package sigma

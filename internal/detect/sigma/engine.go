@@ -3,6 +3,7 @@ package sigma
 import (
 	"errors"
 	"fmt"
+	"runtime"
 	"slices"
 	"strings"
 	"sync"
@@ -41,6 +42,12 @@ type Engine struct {
 
 	routes  atomic.Pointer[map[string]*route]
 	routeMu sync.Mutex
+	// memos keeps the value memos of pooled states the garbage collector
+	// dropped, for new states (see pooledState).
+	memos chan *valueMemo
+	// nGroups counts the scan groups of the routes built (under routeMu),
+	// numbering them for the value memo.
+	nGroups uint32
 	pool    sync.Pool
 	// naive evaluates every routed rule on every pattern, without the
 	// prefilter: the reference the tests compare the prefilter with.
@@ -129,7 +136,8 @@ func NewEngine(rules []*Rule, mapping *Mapping) (*Engine, error) {
 	empty, none := map[string]*route{}, map[string]*route{}
 	e.routes.Store(&empty)
 	e.routeCache.Store(&none)
-	e.pool.New = func() any { return newEvalState(e) }
+	e.memos = make(chan *valueMemo, 2*runtime.GOMAXPROCS(0))
+	e.pool.New = func() any { return e.pooledState() }
 	return e, nil
 }
 
@@ -344,5 +352,9 @@ func (e *Engine) buildRoute(sources []uint16) *route {
 		rt.rules = append(rt.rules, rr)
 	}
 	rt.plan = buildPlan(rt)
+	for gi := range rt.plan.groups {
+		rt.plan.groups[gi].memoID = e.nGroups
+		e.nGroups++
+	}
 	return rt
 }

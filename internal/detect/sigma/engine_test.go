@@ -225,13 +225,6 @@ func TestNewEngineErrors(t *testing.T) {
 		t.Error("nil mapping accepted")
 	}
 	m := newTestMapping(t)
-	corr, _ := LoadFile("c.yml", []byte("title: c\ncorrelation: {type: temporal, rules: [a, b], timespan: 1m}\n"), LoadOptions{})
-	if len(corr) != 1 || corr[0].Correlation == nil {
-		t.Fatalf("correlation rule did not load: %v", corr)
-	}
-	if _, err := NewEngine(corr, m); err == nil {
-		t.Error("correlation rule accepted by the detection engine")
-	}
 	if _, err := NewEngine([]*Rule{{Title: "hand-made"}}, m); err == nil {
 		t.Error("rule without compiled detection accepted")
 	}
@@ -269,7 +262,7 @@ func TestSigmaHQFixtures(t *testing.T) {
 // a Winlogbeat document and from evtx_dump JSON fires the same rules.
 func TestWinlogbeatAndEVTXAlike(t *testing.T) {
 	t.Parallel()
-	rules, errs := LoadFile("r.yml", []byte(`title: notepad with a file
+	loaded, errs := LoadFile("r.yml", []byte(`title: notepad with a file
 logsource: {product: windows, category: process_creation}
 detection:
   sel:
@@ -296,6 +289,7 @@ detection:
   keywords: [explorer.exe]
   condition: keywords
 `), LoadOptions{})
+	rules := loaded.Rules
 	if len(errs) > 0 {
 		t.Fatal(errs)
 	}
@@ -394,7 +388,7 @@ func TestMatchConcurrent(t *testing.T) {
 // Suricata events through the built-in field mappings.
 func TestNetworkCategories(t *testing.T) {
 	t.Parallel()
-	rules, errs := LoadFile("n.yml", []byte(`title: evil dns
+	loaded, errs := LoadFile("n.yml", []byte(`title: evil dns
 logsource: {category: dns}
 detection: {sel: {query|endswith: '.evil.example'}, condition: sel}
 ---
@@ -402,6 +396,7 @@ title: curl agent
 logsource: {category: proxy}
 detection: {sel: {c-useragent|startswith: 'curl/', cs-method: POST}, condition: sel}
 `), LoadOptions{})
+	rules := loaded.Rules
 	if len(errs) > 0 {
 		t.Fatal(errs)
 	}

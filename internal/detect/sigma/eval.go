@@ -1,6 +1,7 @@
 package sigma
 
 import (
+	"runtime"
 	"strings"
 	"unsafe"
 
@@ -44,8 +45,16 @@ type evalState struct {
 	needleGen []uint32
 	repGen    []uint32
 	clauseGen []uint32
+	bigGen    []uint32 // marks of big atoms (see indexBigAtoms)
 	ruleMark  []ruleMark
 	cands     []int32
+
+	// memo remembers the needles found in recent field values (see
+	// valueMemo); while recording, the needles hit are appended to
+	// recorded.
+	memo      *valueMemo
+	recording bool
+	recorded  []int32
 }
 
 // ruleMark counts the satisfied clauses of a rule in event gen.
@@ -68,10 +77,33 @@ const maxGen = 1<<32 - 1
 func newEvalState(e *Engine) *evalState {
 	n := len(e.slots)
 	return &evalState{
-		e:    e,
-		slot: make([]slotState, n),
-		buf:  make([]byte, 0, 4096),
+		e:        e,
+		slot:     make([]slotState, n),
+		buf:      make([]byte, 0, 4096),
+		memo:     newValueMemo(memoSets, memoBytes, memoIDs),
+		recorded: make([]int32, 0, 256),
 	}
+}
+
+// pooledState returns a new state for the engine's pool. States in a
+// sync.Pool are dropped by garbage collections; their value memos are
+// kept in the engine's stash when they are, and the next new state takes
+// one from there, so what the memos learned survives.
+func (e *Engine) pooledState() *evalState {
+	st := newEvalState(e)
+	select {
+	case m := <-e.memos:
+		st.memo = m
+	default:
+	}
+	stash := e.memos // the cleanup must not keep the engine (or st) alive
+	runtime.AddCleanup(st, func(m *valueMemo) {
+		select {
+		case stash <- m:
+		default: // the stash is full: let it go
+		}
+	}, st.memo)
+	return st
 }
 
 // begin prepares the state for ev and finds the slots of its fields.
@@ -79,7 +111,7 @@ func (st *evalState) begin(ev *schema.Event) {
 	st.ev = ev
 	st.gen++
 	if st.gen == maxGen { // wrapped: forget every generation mark
-		for _, m := range [][]uint32{st.needleGen, st.repGen, st.clauseGen} {
+		for _, m := range [][]uint32{st.needleGen, st.repGen, st.clauseGen, st.bigGen} {
 			clear(m)
 		}
 		clear(st.ruleMark)

@@ -32,19 +32,19 @@ func FuzzLoadFile(f *testing.F) {
 		{"CommandLine", "powershell -enc SQBFAFgA", "NewProcessName", "x"},
 	}
 	f.Fuzz(func(t *testing.T, data []byte) {
-		rules, errs := LoadFile("fuzz.yml", data, LoadOptions{Placeholders: map[string][]string{"p": {"v"}}})
+		loaded, errs := LoadFile("fuzz.yml", data, LoadOptions{Placeholders: map[string][]string{"p": {"v"}}})
+		rules := loaded.Rules
 		for _, e := range errs {
 			if e.File != "fuzz.yml" || e.Reason == "" {
 				t.Fatalf("malformed error %+v", e)
 			}
 		}
-		var det []*Rule
-		for _, r := range rules {
-			if r.Correlation == nil {
-				det = append(det, r)
+		for _, c := range loaded.Correlations {
+			if c.File != "fuzz.yml" || c.Title == "" {
+				t.Fatalf("malformed correlation rule %+v", c)
 			}
 		}
-		e, err := NewEngine(det, m)
+		e, err := NewEngine(rules, m)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -151,7 +151,8 @@ func FuzzPrefilterAgrees(f *testing.F) {
 	}
 	m := newTestMapping(f)
 	f.Fuzz(func(t *testing.T, detection, v1, v2 string) {
-		rules, errs := LoadFile("fuzz.yml", []byte(ruleYAML(detection)), LoadOptions{})
+		loaded, errs := LoadFile("fuzz.yml", []byte(ruleYAML(detection)), LoadOptions{})
+		rules := loaded.Rules
 		if len(errs) > 0 || len(rules) != 1 {
 			return
 		}

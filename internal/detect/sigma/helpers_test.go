@@ -61,7 +61,8 @@ func indent(s, prefix string) string {
 // loadOne loads a rule from YAML text and fails the test on errors.
 func loadOne(t testing.TB, text string, opts LoadOptions) *Rule {
 	t.Helper()
-	rules, errs := LoadFile("rule.yml", []byte(text), opts)
+	loaded, errs := LoadFile("rule.yml", []byte(text), opts)
+	rules := loaded.Rules
 	if len(errs) > 0 {
 		t.Fatalf("load errors: %v\n%s", errs, text)
 	}

@@ -11,21 +11,33 @@ import (
 	"strings"
 
 	"gopkg.in/yaml.v3"
+
+	"github.com/vigil-soc/vigil/internal/detect/sigma/correlation"
 )
 
-// CorrelationNotice is the reason recorded in RuleSet.Notices for a
-// correlation rule: the detection engine leaves it to the correlation
-// engine.
-const CorrelationNotice = "correlation rules are loaded by the correlation engine"
-
 // LoadDir loads every *.yml and *.yaml file under root in fsys, in lexical
-// path order. Rules that cannot load are reported with file, line and
-// reason and skipped; all others load. A rule whose id was already loaded
-// is reported and skipped.
+// path order: detection rules compiled, correlation rules parsed by the
+// correlation package (each file is read and decoded once for both). Rules
+// that cannot load are reported with file, line and reason and skipped;
+// all others load. A rule whose id was already loaded is reported and
+// skipped.
 func LoadDir(fsys fs.FS, root string, opts LoadOptions) (*RuleSet, []LoadError) {
 	set := &RuleSet{}
 	var errs []LoadError
 	ids := map[string]string{}
+	// unique reports whether a rule's id is new, reporting it when not.
+	unique := func(p, id string, line int) bool {
+		if id == "" {
+			return true
+		}
+		if first, dup := ids[id]; dup {
+			errs = append(errs, LoadError{File: p, Line: line,
+				Reason: fmt.Sprintf("duplicate rule id %s (first loaded from %s); skipped", id, first)})
+			return false
+		}
+		ids[id] = p
+		return true
+	}
 	walk := fs.WalkDir(fsys, root, func(p string, d fs.DirEntry, err error) error {
 		if err != nil {
 			errs = append(errs, LoadError{File: p, Reason: err.Error()})
@@ -42,23 +54,17 @@ func LoadDir(fsys fs.FS, root string, opts LoadOptions) (*RuleSet, []LoadError) 
 			errs = append(errs, LoadError{File: p, Reason: err.Error()})
 			return nil
 		}
-		rules, ferrs := LoadFile(p, data, opts)
+		file, ferrs := LoadFile(p, data, opts)
 		errs = append(errs, ferrs...)
-		for _, r := range rules {
-			if r.ID != "" {
-				if first, dup := ids[r.ID]; dup {
-					errs = append(errs, LoadError{File: p, Line: r.Line,
-						Reason: fmt.Sprintf("duplicate rule id %s (first loaded from %s); skipped", r.ID, first)})
-					continue
-				}
-				ids[r.ID] = p
+		for _, r := range file.Rules {
+			if unique(p, r.ID, r.Line) {
+				set.Rules = append(set.Rules, r)
 			}
-			if r.Correlation != nil {
-				set.Correlations = append(set.Correlations, r)
-				set.Notices = append(set.Notices, LoadError{File: p, Line: r.Line, Reason: CorrelationNotice})
-				continue
+		}
+		for _, c := range file.Correlations {
+			if unique(p, c.ID, c.Line) {
+				set.Correlations = append(set.Correlations, c)
 			}
-			set.Rules = append(set.Rules, r)
 		}
 		return nil
 	})
@@ -91,11 +97,13 @@ func yamlLine(err error) int {
 }
 
 // LoadFile loads the rules of one file: a YAML document per rule, with
-// Sigma 1.0 collections (action: global, reset and repeat) merged. path
-// names the file in errors and in Rule.Path. A document that cannot load is
-// reported and skipped; the others load.
-func LoadFile(path string, data []byte, opts LoadOptions) ([]*Rule, []LoadError) {
-	var rules []*Rule
+// Sigma 1.0 collections (action: global, reset and repeat) merged. A
+// document with a correlation section is handed to the correlation
+// package's parser. path names the file in errors, in Rule.Path and in
+// correlation.Rule.File. A document that cannot load is reported and
+// skipped; the others load.
+func LoadFile(path string, data []byte, opts LoadOptions) (*RuleSet, []LoadError) {
+	set := &RuleSet{}
 	var errs []LoadError
 	dec := yaml.NewDecoder(bytes.NewReader(data))
 	var global, previous *yaml.Node
@@ -139,14 +147,22 @@ func LoadFile(path string, data []byte, opts LoadOptions) ([]*Rule, []LoadError)
 			root = mergeMaps(global, root)
 		}
 		previous = root
+		if correlation.IsCorrelation(root) {
+			c, cerrs := correlation.ParseNode(path, root)
+			if c != nil {
+				set.Correlations = append(set.Correlations, c)
+			}
+			errs = append(errs, cerrs...)
+			continue
+		}
 		r, err := parseRule(path, root, &opts)
 		if err != nil {
 			errs = append(errs, toLoadError(path, root.Line, err))
 			continue
 		}
-		rules = append(rules, r)
+		set.Rules = append(set.Rules, r)
 	}
-	return rules, errs
+	return set, errs
 }
 
 func toLoadError(file string, line int, err error) LoadError {

@@ -3,11 +3,13 @@ package sigma
 import (
 	"fmt"
 	"os"
+	"slices"
 	"strings"
 	"testing"
 	"testing/fstest"
 	"time"
 
+	"github.com/vigil-soc/vigil/internal/detect/sigma/correlation"
 	"github.com/vigil-soc/vigil/internal/golden"
 )
 
@@ -24,14 +26,9 @@ func TestLoadDirGolden(t *testing.T) {
 			r.Path, r.Line, r.ID, r.Title, r.Name, r.Level, r.Status, r.Logsource, r.Tags)
 	}
 	fmt.Fprintln(&b, "# correlations")
-	for _, r := range set.Correlations {
-		c := r.Correlation
-		fmt.Fprintf(&b, "%s:%d %s %q type=%s rules=%v group-by=%v timespan=%s condition=%v\n",
-			r.Path, r.Line, r.ID, r.Title, c.Type, c.Rules, c.GroupBy, c.Timespan, c.Condition)
-	}
-	fmt.Fprintln(&b, "# notices")
-	for _, n := range set.Notices {
-		fmt.Fprintln(&b, n.Error())
+	for _, c := range set.Correlations {
+		fmt.Fprintf(&b, "%s:%d %s %q type=%s rules=%v group-by=%v timespan=%s condition=%v generate=%v\n",
+			c.File, c.Line, c.ID, c.Title, c.Type, c.Rules, c.GroupBy, c.Timespan, c.Condition, c.Generate)
 	}
 	fmt.Fprintln(&b, "# errors")
 	for _, e := range errs {
@@ -48,7 +45,8 @@ func TestCollection(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	rules, errs := LoadFile("i_collection.yml", data, LoadOptions{})
+	loaded, errs := LoadFile("i_collection.yml", data, LoadOptions{})
+	rules := loaded.Rules
 	if len(errs) > 0 || len(rules) != 2 {
 		t.Fatalf("rules %d, errors %v", len(rules), errs)
 	}
@@ -154,13 +152,14 @@ func TestLoadErrors(t *testing.T) {
 		{"duplicate key", "title: x\nlogsource: {product: x}\ndetection:\n  s:\n    a: 1\n  s:\n    b: 1\n  condition: s\n", 6, "given twice"},
 		{"aggregation", "title: x\nlogsource: {product: x}\ndetection:\n  s:\n    a: 1\n  condition: s | count() > 3\n", 6, "aggregations"},
 		{"bad correlation type", "title: x\ncorrelation:\n  type: value_sum\n  rules: [a]\n  timespan: 1h\n", 3, "unsupported correlation type"},
-		{"bad timespan", "title: x\ncorrelation:\n  type: temporal\n  rules: [a, b]\n  timespan: 1y\n", 3, "unknown unit"},
+		{"bad timespan", "title: x\ncorrelation:\n  type: temporal\n  rules: [a, b]\n  timespan: 1x\n", 5, "want a number and a unit"},
 		{"unknown action", "action: frobnicate\ntitle: x\n", 1, "unknown action"},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
 			t.Parallel()
-			rules, errs := LoadFile("bad.yml", []byte(tc.text), LoadOptions{})
+			loaded, errs := LoadFile("bad.yml", []byte(tc.text), LoadOptions{})
+			rules := loaded.Rules
 			if len(rules) != 0 || len(errs) != 1 {
 				t.Fatalf("rules %d, errors %v", len(rules), errs)
 			}
@@ -177,7 +176,8 @@ func TestLoadKeepsGoodRules(t *testing.T) {
 	t.Parallel()
 	good := "title: good\nlogsource: {product: x}\ndetection: {s: {a: 1}, condition: s}\n"
 	bad := "title: bad\nlogsource: {product: x}\ndetection: {s: {a: 1}, condition: t}\n"
-	rules, errs := LoadFile("f.yml", []byte(good+"---\n"+bad+"---\n"+good), LoadOptions{})
+	loaded, errs := LoadFile("f.yml", []byte(good+"---\n"+bad+"---\n"+good), LoadOptions{})
+	rules := loaded.Rules
 	if len(rules) != 2 || len(errs) != 1 || errs[0].Line != 7 {
 		t.Errorf("rules %d, errors %v", len(rules), errs)
 	}
@@ -199,17 +199,54 @@ func TestLoadKeepsGoodRules(t *testing.T) {
 	}
 }
 
-func TestParseTimespan(t *testing.T) {
+// TestLoadFileHandsOverCorrelations checks that correlation documents are
+// parsed by the correlation package as they are read, beside the detection
+// rules of the same file: parsed once, their problems reported with the
+// file and line, and the documents around a broken one still loaded.
+func TestLoadFileHandsOverCorrelations(t *testing.T) {
 	t.Parallel()
-	for in, want := range map[string]time.Duration{"30s": 30 * time.Second, "5m": 5 * time.Minute, "2h": 2 * time.Hour,
-		"1d": 24 * time.Hour, "1w": 7 * 24 * time.Hour} {
-		if got, err := parseTimespan(in); err != nil || got != want {
-			t.Errorf("parseTimespan(%q) = %v, %v", in, got, err)
-		}
+	text := `title: failed logon
+id: 11111111-0000-0000-0000-000000000001
+name: failed_logon
+logsource: {product: windows, service: security}
+detection: {sel: {EventID: 4625}, condition: sel}
+---
+title: brute force
+id: 11111111-0000-0000-0000-000000000002
+correlation:
+  type: event_count
+  rules: failed_logon
+  group-by: [IpAddress]
+  timespan: 10m
+  condition: {gte: 20}
+  generate: true
+---
+title: broken
+correlation:
+  type: event_count
+  rules: [failed_logon]
+  timespan: 10x
+  condition: {gte: 20}
+`
+	set, errs := LoadFile("c.yml", []byte(text), LoadOptions{})
+	if len(set.Rules) != 1 || set.Rules[0].Name != "failed_logon" {
+		t.Fatalf("detection rules %v", set.Rules)
 	}
-	for _, in := range []string{"", "m", "-5m", "5", "5x"} {
-		if _, err := parseTimespan(in); err == nil {
-			t.Errorf("parseTimespan(%q) succeeded", in)
-		}
+	if len(set.Correlations) != 1 {
+		t.Fatalf("correlations %v, errors %v", set.Correlations, errs)
+	}
+	c := set.Correlations[0]
+	if c.File != "c.yml" || c.Line != 7 || c.Type != correlation.EventCount || !slices.Equal(c.Rules, []string{"failed_logon"}) ||
+		!slices.Equal(c.GroupBy, []string{"IpAddress"}) || c.Timespan != 10*time.Minute || c.Condition.String() != "gte 20" || !c.Generate {
+		t.Errorf("correlation = %+v", c)
+	}
+	if len(errs) != 1 || errs[0].File != "c.yml" || errs[0].Line != 21 || !strings.Contains(errs[0].Reason, "timespan") {
+		t.Errorf("errors = %v, want the timespan of line 21", errs)
+	}
+	fsys := fstest.MapFS{"r/a.yml": {Data: []byte(text)}, "r/b.yml": {Data: []byte(text)}}
+	dir, errs := LoadDir(fsys, "r", LoadOptions{})
+	if len(dir.Rules) != 1 || len(dir.Correlations) != 1 || len(errs) != 4 {
+		t.Errorf("folder: %d rules, %d correlations, errors %v (want the broken rule twice and two duplicate ids)",
+			len(dir.Rules), len(dir.Correlations), errs)
 	}
 }

@@ -37,9 +37,16 @@ type plan struct {
 	// needleClauses[needleClauseStart[n]:needleClauseStart[n+1]].
 	needleClauseStart []int32
 	needleClauses     []int32
-	clauseRule        []clauseInfo // routed rule of each clause, and its clause count
-	ruleNeed          []int32      // clauses per routed rule
-	always            []int32      // routed rules without clauses, in order
+	// Atoms with many needles are marked when a needle is found (see
+	// indexBigAtoms): atomBig[a] numbers atom a among them, or is -1;
+	// needle n sets the marks needleBig[needleBigStart[n]:needleBigStart[n+1]].
+	atomBig        []int32
+	needleBigStart []int32
+	needleBig      []int32
+	nBig           int
+	clauseRule     []clauseInfo // routed rule of each clause, and its clause count
+	ruleNeed       []int32      // clauses per routed rule
+	always         []int32      // routed rules without clauses, in order
 }
 
 // Atom flags.
@@ -71,6 +78,9 @@ type scanGroup struct {
 	// minLen is the length of the group's shortest needle: shorter values
 	// need no scan.
 	minLen int
+	// memoID numbers the group among all the engine's groups, for the
+	// value memo (see valueMemo).
+	memoID uint32
 }
 
 // clauseInfo is a clause's rule and the number of clauses of that rule.
@@ -343,6 +353,7 @@ func (pl *planner) index(clauses [][]int32) {
 		p.needleClauses = append(p.needleClauses, sortedSet(cs)...)
 	}
 	p.needleClauseStart = append(p.needleClauseStart, int32(len(p.needleClauses)))
+	pl.indexBigAtoms()
 }
 
 // sortedSet sorts a list and drops repeats.

@@ -53,6 +53,9 @@ func (st *evalState) prepare(p *plan) {
 	if len(st.ruleMark) < len(p.ruleNeed) {
 		st.ruleMark = make([]ruleMark, len(p.ruleNeed))
 	}
+	if len(st.bigGen) < 2*p.nBig {
+		st.bigGen = make([]uint32, 2*p.nBig)
+	}
 }
 
 // scanGroup runs a group's automata over its field (the first of its slots
@@ -76,7 +79,7 @@ func (st *evalState) scanGroup(g *scanGroup) {
 	}
 	for _, s := range g.slots {
 		if _, ok := st.raw(s); ok {
-			st.scanText(g, st.slot[s].val, s)
+			st.scanValue(g, st.slot[s].val, s)
 			return
 		}
 	}
@@ -169,24 +172,38 @@ func (st *evalState) scanText(g *scanGroup, raw string, s int32) {
 	}
 }
 
-// hitNeedles records hits of needles.
+// hitNeedles records hits of needles (see hitNeedle).
 func (st *evalState) hitNeedles(ids []int32) {
+	if st.recording {
+		st.recorded = append(st.recorded, ids...)
+	}
 	for _, id := range ids {
 		if st.needleGen[id] != st.gen {
-			st.hitNeedle(id)
+			st.markNeedle(id)
 		}
 	}
 }
 
 // hitNeedle records a hit of a needle, once per event: it satisfies the
 // needle's clauses, and a rule whose clauses are all satisfied becomes a
-// candidate.
+// candidate. While the state records (see scanValue), every needle
+// reported is also appended to recorded, even one already hit.
 func (st *evalState) hitNeedle(id int32) {
-	if st.needleGen[id] == st.gen {
-		return
+	if st.recording {
+		st.recorded = append(st.recorded, id)
 	}
+	if st.needleGen[id] != st.gen {
+		st.markNeedle(id)
+	}
+}
+
+// markNeedle marks the first hit of a needle in the event.
+func (st *evalState) markNeedle(id int32) {
 	st.needleGen[id] = st.gen
 	p := st.p
+	for _, m := range p.needleBig[p.needleBigStart[id]:p.needleBigStart[id+1]] {
+		st.bigGen[m] = st.gen
+	}
 	for _, c := range p.needleClauses[p.needleClauseStart[id]:p.needleClauseStart[id+1]] {
 		if st.clauseGen[c] == st.gen {
 			continue
@@ -201,22 +218,4 @@ func (st *evalState) hitNeedle(id int32) {
 			st.cands = append(st.cands, ci.rule)
 		}
 	}
-}
-
-// atomFlags returns flagDef when one of atom a's literals was found, else
-// flagMaybe when one of its required literals was, else 0.
-func (st *evalState) atomFlags(a int32) uint32 {
-	p := st.p
-	lo, mid, hi := p.atomStart[a], p.atomMaybe[a], p.atomStart[a+1]
-	for _, n := range p.atomNeedles[lo:mid] {
-		if st.needleGen[n] == st.gen {
-			return flagDef
-		}
-	}
-	for _, n := range p.atomNeedles[mid:hi] {
-		if st.needleGen[n] == st.gen {
-			return flagMaybe
-		}
-	}
-	return 0
 }

@@ -20,7 +20,7 @@ type textScanner interface {
 // collect the needles a scanner reports.
 func scanState(n int) *evalState {
 	st := &evalState{gen: 1}
-	p := &plan{nNeedles: n, nRep: 1 << 16, needleClauseStart: make([]int32, n+1)}
+	p := &plan{nNeedles: n, nRep: 1 << 16, needleClauseStart: make([]int32, n+1), needleBigStart: make([]int32, n+1)}
 	st.prepare(p)
 	return st
 }

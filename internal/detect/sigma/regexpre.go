@@ -40,16 +40,33 @@ func (sr *sigmaRegex) match(s string) bool {
 	return sr.re.MatchString(s)
 }
 
-// hasRun reports whether s has n bytes in a row from class.
+// hasRun reports whether s has n bytes in a row from class. Every run of n
+// bytes covers one of the positions n-1, 2n-1, ...: only those are read,
+// and the run around one is measured when it is of the class.
 func hasRun(s string, class *[4]uint64, n int) bool {
-	run := 0
-	for i := 0; i < len(s); i++ {
-		c := s[i]
-		if class[c>>6]&(1<<(c&63)) == 0 {
-			run = 0
+	if n <= 0 {
+		return true
+	}
+	for p := n - 1; p < len(s); p += n {
+		if c := s[p]; class[c>>6]&(1<<(c&63)) == 0 {
 			continue
 		}
-		if run++; run >= n {
+		lo, hi := p, p
+		for lo > 0 && hi-lo+1 < n {
+			c := s[lo-1]
+			if class[c>>6]&(1<<(c&63)) == 0 {
+				break
+			}
+			lo--
+		}
+		for hi+1 < len(s) && hi-lo+1 < n {
+			c := s[hi+1]
+			if class[c>>6]&(1<<(c&63)) == 0 {
+				break
+			}
+			hi++
+		}
+		if hi-lo+1 >= n {
 			return true
 		}
 	}

@@ -1,14 +1,14 @@
 package sigma
 
 import (
-	"fmt"
 	"strings"
-	"time"
+
+	"github.com/vigil-soc/vigil/internal/detect/sigma/correlation"
 )
 
-// Rule is one loaded Sigma detection rule, or a correlation rule when
-// Correlation is set. A Rule is immutable once loaded and may be shared by
-// several engines.
+// Rule is one loaded Sigma detection rule. A Rule is immutable once loaded
+// and may be shared by several engines. Correlation rules are loaded as
+// correlation.Rule (see RuleSet).
 type Rule struct {
 	// ID is the rule's UUID (the id key); Title its title. Name is the
 	// optional name key, by which correlation rules may reference it.
@@ -35,11 +35,8 @@ type Rule struct {
 	Related []Related
 	// Logsource says which events the rule applies to.
 	Logsource Logsource
-	// Correlation is the correlation part of a correlation rule; it is nil
-	// for detection rules.
-	Correlation *Correlation
 
-	det *detection // compiled detection; nil for correlation rules
+	det *detection // compiled detection
 }
 
 // Related is one entry of a rule's related list.
@@ -67,40 +64,11 @@ func (l Logsource) String() string {
 	return part(l.Product) + "/" + part(l.Category) + "/" + part(l.Service)
 }
 
-// Correlation is the parsed form of a Sigma correlation rule. It is kept for
-// the correlation engine; the detection engine does not evaluate it.
-type Correlation struct {
-	// Type is event_count, value_count, temporal or temporal_ordered.
-	Type string
-	// Rules are the ids or names of the rules it correlates.
-	Rules []string
-	// GroupBy lists the fields events are grouped by.
-	GroupBy []string
-	// Timespan is the window the events must fall into.
-	Timespan time.Duration
-	// Condition holds the comparison (gt, gte, lt, lte, eq, neq) against
-	// its threshold; Field names the counted field of value_count rules.
-	Condition map[string]int64
-	Field     string
-	// Aliases maps an alias name to the field it stands for, per rule.
-	Aliases map[string]map[string]string
-	// Generate reports whether the referenced rules also raise their own
-	// alerts.
-	Generate bool
-}
-
-// LoadError is a rule that could not be loaded, or a notice about one: the
-// file and line of the problem and what is wrong.
-type LoadError struct {
-	File   string
-	Line   int
-	Reason string
-}
-
-// Error returns "file:line: reason".
-func (e LoadError) Error() string {
-	return fmt.Sprintf("%s:%d: %s", e.File, e.Line, e.Reason)
-}
+// LoadError is a rule that could not be loaded: the file and line of the
+// problem and what is wrong. It is the correlation package's type, so the
+// problems of correlation rules, parsed by that package, need no
+// conversion.
+type LoadError = correlation.LoadError
 
 // LoadOptions configure rule loading.
 type LoadOptions struct {
@@ -110,16 +78,14 @@ type LoadOptions struct {
 	Placeholders map[string][]string
 }
 
-// RuleSet is what LoadDir loaded: detection rules, correlation rules, and
-// notices about files that hold something other than a detection rule.
+// RuleSet is what LoadDir or LoadFile loaded: the detection rules, compiled
+// for an Engine, and the correlation rules, parsed by the correlation
+// package for its engine.
 type RuleSet struct {
 	// Rules are the detection rules, in path order.
 	Rules []*Rule
 	// Correlations are the correlation rules, in path order.
-	Correlations []*Rule
-	// Notices are remarks that are not load errors, such as correlation
-	// rules being left to the correlation engine.
-	Notices []LoadError
+	Correlations []*correlation.Rule
 }
 
 // validLevel reports whether v is a Sigma rule level.

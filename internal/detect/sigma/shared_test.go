@@ -33,7 +33,6 @@ func loadRuleDirs(t testing.TB, root string) (*RuleSet, []LoadError) {
 		set, e := LoadDir(fsys, d, LoadOptions{})
 		all.Rules = append(all.Rules, set.Rules...)
 		all.Correlations = append(all.Correlations, set.Correlations...)
-		all.Notices = append(all.Notices, set.Notices...)
 		errs = append(errs, e...)
 	}
 	return all, errs

@@ -1,6 +1,7 @@
 package sigma
 
 import (
+	"math/bits"
 	"unsafe"
 )
 
@@ -15,18 +16,24 @@ import (
 // letters of either case hash alike, and a few other pairs of bytes too,
 // which only costs a check).
 type skipSearch struct {
-	m     int                  // window: the length of the shortest needle
-	b     int                  // block length: 4, or 2 for windows below skipWideWindow
-	shift [skipTableSize]uint8 // by block hash: how far the window may move
-	start [skipTableSize + 1]uint16
-	cands []int32 // needles (indexes) by the hash of the block ending their window
+	m int // window: the length of the shortest needle
+	b int // block length: 4, or 2 for windows below skipWideWindow
+	// shift holds, by block hash, how far the window may move; cands the
+	// needles (indexes) by the hash of the block ending their window, those
+	// of hash h at cands[start[h]:start[h+1]]. The tables have 1<<bits
+	// entries, few enough for the needles to stay in the first-level cache.
+	shift []uint8
+	start []uint16
+	cands []int32
+	hsh   uint32 // 32 - bits: the hash is the top bits of a product
 	texts []string
 	ids   []int32
 	fold  bool
 }
 
 const (
-	skipTableSize  = 8192
+	skipMinBits    = 8
+	skipMaxBits    = 13
 	skipWideWindow = 8
 	// skipMinWindow is the shortest needle for which a group uses a skip
 	// search; skipMaxNeedles the most needles.
@@ -53,14 +60,17 @@ func (k *skipSearch) blockHash(text string, pos int) uint32 {
 	} else {
 		w = uint32(text[pos-1]) | uint32(text[pos])<<8
 	}
-	return (w | 0x20202020) * 0x9e3779b1 >> (32 - skipTableBits)
+	return (w | 0x20202020) * 0x9e3779b1 >> k.hsh
 }
-
-// skipTableBits is log2(skipTableSize).
-const skipTableBits = 13
 
 // newSkipSearch builds the shift table of needles (with their ids).
 func newSkipSearch(needles []string, ids []int32, fold bool) *skipSearch {
+	return newSkipSearchBits(needles, ids, fold, 0)
+}
+
+// newSkipSearchBits is newSkipSearch with the log2 of the table size given
+// (0: chosen by the number of needles).
+func newSkipSearchBits(needles []string, ids []int32, fold bool, tableBits int) *skipSearch {
 	k := &skipSearch{m: skipMaxWindow, texts: needles, ids: ids, fold: fold}
 	for _, s := range needles {
 		k.m = min(k.m, len(s))
@@ -69,10 +79,20 @@ func newSkipSearch(needles []string, ids []int32, fold bool) *skipSearch {
 	if k.m >= skipWideWindow {
 		k.b = 4
 	}
+	// About one table entry in eight holds a block of a needle's window.
+	tb := bits.Len(uint(8 * len(needles) * (k.m - k.b + 1)))
+	tb = min(max(tb, skipMinBits), skipMaxBits)
+	if tableBits > 0 {
+		tb = tableBits
+	}
+	size := 1 << tb
+	k.hsh = uint32(32 - tb)
+	k.shift = make([]uint8, size)
+	k.start = make([]uint16, size+1)
 	for i := range k.shift {
 		k.shift[i] = uint8(k.m - k.b + 1)
 	}
-	buckets := make([][]int32, skipTableSize)
+	buckets := make([][]int32, size)
 	for i, s := range needles {
 		for q := k.b - 1; q < k.m; q++ {
 			h := k.blockHash(s, q)
@@ -85,7 +105,7 @@ func newSkipSearch(needles []string, ids []int32, fold bool) *skipSearch {
 		k.start[h] = uint16(len(k.cands))
 		k.cands = append(k.cands, b...)
 	}
-	k.start[skipTableSize] = uint16(len(k.cands))
+	k.start[size] = uint16(len(k.cands))
 	return k
 }
 

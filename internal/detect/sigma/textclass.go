@@ -44,17 +44,18 @@ func hasExotic(s string) bool {
 }
 
 // firstHigh returns the index of the first byte of s of 0x80 or above (the
-// first non-ASCII byte), or -1, testing eight bytes at a time.
+// first non-ASCII byte), or -1, testing eight bytes at a time (unaligned
+// loads, without bounds checks).
 func firstHigh(s string) int {
-	b := unsafe.Slice(unsafe.StringData(s), len(s))
+	p := unsafe.Pointer(unsafe.StringData(s))
 	i := 0
-	for ; i+8 <= len(b); i += 8 {
-		if binary.LittleEndian.Uint64(b[i:])&0x8080808080808080 != 0 {
+	for ; i+8 <= len(s); i += 8 {
+		if *(*uint64)(unsafe.Add(p, i))&0x8080808080808080 != 0 {
 			break
 		}
 	}
-	for ; i < len(b); i++ {
-		if b[i] >= utf8.RuneSelf {
+	for ; i < len(s); i++ {
+		if s[i] >= utf8.RuneSelf {
 			return i
 		}
 	}

@@ -4,9 +4,13 @@
 // and chaining) over the matches of detection rules, in event time and with
 // bounded state.
 //
-// Parse reads correlation rules from YAML (any documents without a
-// correlation section, such as the detection rules the correlation
-// references, are left out; ParseWithRefs lists their ids and names).
+// ParseNode reads one correlation rule from its decoded YAML document; the
+// Sigma loader (sigma.LoadDir and sigma.LoadFile) reads rule folders once
+// and hands it every document with a correlation section, so correlation
+// rules are parsed in one place. Parse reads the correlation rules of a lone
+// YAML file (any documents without a correlation section, such as the
+// detection rules the correlation references, are left out; ParseWithRefs
+// lists their ids and names).
 // NewEngine checks the references between rules, orders chained
 // correlations and reports the rules it cannot run. Engine.Observe takes
 // one detection-rule match at a time and calls back with every Result that

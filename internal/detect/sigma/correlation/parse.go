@@ -5,11 +5,8 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"io/fs"
-	"path"
 	"regexp"
 	"strconv"
-	"strings"
 
 	"gopkg.in/yaml.v3"
 )
@@ -19,6 +16,9 @@ import (
 // often share the file) are left out. file names the file in errors and in
 // Rule.File. Every problem of a document is reported, each with its line,
 // and the document is skipped; the other documents load.
+//
+// Rule folders are read by the Sigma loader (sigma.LoadDir), which hands
+// each correlation document to ParseNode; Parse is for a lone file.
 func Parse(file string, data []byte) ([]*Rule, []LoadError) {
 	rules, _, errs := ParseWithRefs(file, data)
 	return rules, errs
@@ -50,7 +50,7 @@ func ParseWithRefs(file string, data []byte) ([]*Rule, []RuleRef, []LoadError) {
 		if root == nil || root.Kind != yaml.MappingNode {
 			continue // not a rule; detection-rule loading reports such documents
 		}
-		if mapGet(root, "correlation") == nil {
+		if !IsCorrelation(root) {
 			id, _ := scalar(mapGet(root, "id"))
 			name, _ := scalar(mapGet(root, "name"))
 			if id != "" || name != "" {
@@ -58,10 +58,9 @@ func ParseWithRefs(file string, data []byte) ([]*Rule, []RuleRef, []LoadError) {
 			}
 			continue
 		}
-		p := &docParser{file: file}
-		r := p.rule(root)
-		if len(p.errs) > 0 {
-			errs = append(errs, p.errs...)
+		r, e := ParseNode(file, root)
+		if len(e) > 0 {
+			errs = append(errs, e...)
 			continue
 		}
 		rules = append(rules, r)
@@ -69,38 +68,30 @@ func ParseWithRefs(file string, data []byte) ([]*Rule, []RuleRef, []LoadError) {
 	return rules, refs, errs
 }
 
-// LoadDir parses every *.yml and *.yaml file under root in fsys, in
-// lexical path order, and returns the correlation rules, the references of
-// the detection rules beside them, and every problem found.
-func LoadDir(fsys fs.FS, root string) ([]*Rule, []RuleRef, []LoadError) {
-	var rules []*Rule
-	var refs []RuleRef
-	var errs []LoadError
-	walk := fs.WalkDir(fsys, root, func(p string, d fs.DirEntry, err error) error {
-		if err != nil {
-			errs = append(errs, LoadError{File: p, Reason: err.Error()})
-			if d != nil && d.IsDir() {
-				return fs.SkipDir
-			}
-			return nil
+// IsCorrelation reports whether a decoded rule document (a YAML mapping)
+// is a correlation rule: whether it has a correlation section.
+func IsCorrelation(root *yaml.Node) bool {
+	return mapGet(root, "correlation") != nil
+}
+
+// ParseNode reads one correlation rule from its decoded YAML document, a
+// mapping with a correlation section (see IsCorrelation). file names the
+// file in errors and in Rule.File. It returns the rule, or every problem
+// of the document, each with its line, and no rule.
+func ParseNode(file string, root *yaml.Node) (*Rule, []LoadError) {
+	if !IsCorrelation(root) {
+		line := 0
+		if root != nil {
+			line = root.Line
 		}
-		ext := strings.ToLower(path.Ext(p))
-		if d.IsDir() || (ext != ".yml" && ext != ".yaml") {
-			return nil
-		}
-		data, err := fs.ReadFile(fsys, p)
-		if err != nil {
-			errs = append(errs, LoadError{File: p, Reason: err.Error()})
-			return nil
-		}
-		r, f, e := ParseWithRefs(p, data)
-		rules, refs, errs = append(rules, r...), append(refs, f...), append(errs, e...)
-		return nil
-	})
-	if walk != nil {
-		errs = append(errs, LoadError{File: root, Reason: walk.Error()})
+		return nil, []LoadError{{File: file, Line: line, Reason: "document has no correlation section"}}
 	}
-	return rules, refs, errs
+	p := &docParser{file: file}
+	r := p.rule(root)
+	if len(p.errs) > 0 {
+		return nil, p.errs
+	}
+	return r, nil
 }
 
 var lineRE = regexp.MustCompile(`line (\d+)`)

@@ -1,13 +1,17 @@
 package correlation
 
 import (
+	"bytes"
 	"fmt"
 	"os"
 	"path/filepath"
+	"reflect"
 	"slices"
 	"strings"
 	"testing"
 	"time"
+
+	"gopkg.in/yaml.v3"
 
 	"github.com/vigil-soc/vigil/internal/golden"
 )
@@ -213,23 +217,32 @@ func TestParseReportsAllProblems(t *testing.T) {
 	}
 }
 
-func TestLoadDir(t *testing.T) {
+// TestParseNode checks that a decoded document is parsed as Parse parses
+// it, and that a document without a correlation section is refused.
+func TestParseNode(t *testing.T) {
 	t.Parallel()
-	rules, refs, errs := LoadDir(os.DirFS("testdata"), "rules")
-	if len(errs) != 0 {
-		t.Fatalf("errors: %v", errs)
+	data, err := os.ReadFile("testdata/rules/bruteforce.yml")
+	if err != nil {
+		t.Fatal(err)
 	}
-	var files []string
-	for _, r := range rules {
-		files = append(files, r.File)
+	want, errs := Parse("bruteforce.yml", data)
+	if len(errs) > 0 || len(want) != 1 {
+		t.Fatalf("Parse: %d rules, errors %v", len(want), errs)
 	}
-	want := []string{"rules/aliases.yml", "rules/bruteforce.yml", "rules/chain.yml", "rules/chain.yml",
-		"rules/lateral.yml", "rules/range.yml", "rules/range.yml", "rules/spraying.yml"}
-	if !slices.Equal(files, want) || len(refs) != 9 {
-		t.Errorf("rules from %v and %d refs, want %v and 9", files, len(refs), want)
+	dec := yaml.NewDecoder(bytes.NewReader(data))
+	var got *Rule
+	for {
+		var doc yaml.Node
+		if err := dec.Decode(&doc); err != nil {
+			break
+		}
+		if root := doc.Content[0]; IsCorrelation(root) {
+			got, errs = ParseNode("bruteforce.yml", root)
+		} else if r, e := ParseNode("bruteforce.yml", root); r != nil || len(e) != 1 || e[0].Line != root.Line {
+			t.Errorf("detection document: rule %v, errors %v", r, e)
+		}
 	}
-	_, _, errs = LoadDir(os.DirFS("testdata"), "missing")
-	if len(errs) != 1 || errs[0].File != "missing" {
-		t.Errorf("missing root: %v", errs)
+	if len(errs) > 0 || !reflect.DeepEqual(got, want[0]) {
+		t.Errorf("ParseNode = %+v, %v; want %+v", got, errs, want[0])
 	}
 }
