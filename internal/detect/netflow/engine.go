@@ -54,6 +54,7 @@ type Engine struct {
 	records int64
 	signals map[string]int64
 	pending []flow.Signal // signals of the current flush
+	flushes int64
 
 	// mu guards what Stats and the metrics read from other goroutines.
 	mu    sync.Mutex
@@ -154,8 +155,16 @@ func (e *Engine) Flush(emit func(schema.Alert)) {
 		emit(e.p2.alert(s))
 	}
 	e.p2.forget(mark)
-	e.refreshStats()
+	// Sizes are for metrics; walking every pair on every flush would cost
+	// more than the analytics themselves.
+	if e.flushes++; e.flushes%statsEvery == 1 {
+		e.refreshStats()
+	}
 }
+
+// statsEvery is how many flushes pass between refreshes of the sizes the
+// metrics report.
+const statsEvery = 256
 
 func (e *Engine) refreshStats() {
 	st := make(map[string]flow.Stats, len(e.opt.Analyzers)+1)
