@@ -39,6 +39,9 @@ type ConsumeOptions struct {
 	// log keeps everything after it. Without Floor the last handled sequence
 	// is the floor.
 	Floor func() uint64
+	// Idle, when set, is called from the consuming goroutine after a fetch
+	// that found nothing new (the consumer has caught up).
+	Idle func(ctx context.Context)
 }
 
 // Consume reads the log for consumer name from just after checkpoint until
@@ -85,6 +88,12 @@ func (l *Log) Consume(ctx context.Context, name string, checkpoint uint64, o Con
 			l.log.Debug("ingest: fetch ended", "consumer", name, "err", err)
 		}
 		if last == 0 {
+			if o.Idle != nil {
+				o.Idle(ctx)
+				if o.Floor != nil {
+					l.setFloor(name, o.Floor())
+				}
+			}
 			continue
 		}
 		if err := l.handle(ctx, name, batches, h); err != nil {

@@ -164,3 +164,43 @@ func alertKeys(t *testing.T, db *statedb.DB) []string {
 	}
 	return out
 }
+
+// TestDetectStageSavesWhenIdle checks that a stage that caught up saves its
+// state even with a long interval and no further events: otherwise the log
+// keeps every event for a replay, fills up and refuses new ones for good.
+func TestDetectStageSavesWhenIdle(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	dir := t.TempDir()
+	quiet := slog.New(slog.NewTextHandler(io.Discard, nil))
+	lg, err := ingest.Open(ctx, ingest.Options{Dir: filepath.Join(dir, "log"), Consumers: []string{ConsumerDetect}}, nil, quiet)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer lg.Close()
+	db, err := statedb.Open(ctx, filepath.Join(dir, "state.db"), quiet)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	for i := range 5 {
+		ev := schema.Event{Timestamp: time.Date(2026, 11, 1, 0, 0, i, 0, time.UTC), Message: "e"}
+		if err := lg.Submit(ctx, []schema.Event{ev}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	st := NewDetectStage(&counter{}, db, time.Hour, quiet)
+	st.SetStateInterval(time.Hour)
+	rctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	go func() { _ = st.Run(rctx, lg) }()
+	deadline := time.Now().Add(20 * time.Second)
+	for time.Now().Before(deadline) {
+		if seq, _, ok, _ := db.DetectorState(ctx, ConsumerDetect); ok && seq == 5 {
+			return
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	seq, _, _, _ := db.DetectorState(ctx, ConsumerDetect)
+	t.Fatalf("state saved at %d after the stage caught up, want 5", seq)
+}

@@ -152,6 +152,7 @@ type DetectStage struct {
 	lastSave  time.Time
 	replayEnd uint64 // alerts of batches at or below it are already stored
 	fed       uint64 // highest sequence fed to the detector
+	unsaved   int    // events fed since the last snapshot
 }
 
 // DefaultStateInterval is how often a stateful detector's state is saved.
@@ -181,6 +182,7 @@ func (d *DetectStage) Run(ctx context.Context, src Source) error {
 			return err
 		}
 		opts.Floor = d.saved.Load
+		opts.Idle = d.idle
 		d.lastSave = time.Now()
 	}
 	d.done.Store(ckpt)
@@ -239,6 +241,7 @@ func (d *DetectStage) saveState(ctx context.Context) {
 	}
 	d.saved.Store(seq)
 	d.lastSave = time.Now()
+	d.unsaved = 0
 }
 
 // Done returns the highest ingest-log sequence examined.
@@ -273,8 +276,28 @@ func (d *DetectStage) handle(ctx context.Context, batches []ingest.Batch) error 
 		d.done.Store(last)
 		d.alerts.Add(int64(len(alerts)))
 	}
-	if d.stateful != nil && time.Since(d.lastSave) >= d.interval {
-		d.saveState(ctx)
+	if d.stateful != nil {
+		for _, b := range batches {
+			d.unsaved += len(b.Events)
+		}
+		// Save on the interval, and sooner when many events wait in the log
+		// only for a replay: the log cannot drop them until the state is
+		// saved, and a full log refuses new events.
+		if time.Since(d.lastSave) >= d.interval || d.unsaved >= stateEveryEvents {
+			d.saveState(ctx)
+		}
 	}
 	return nil
+}
+
+// stateEveryEvents bounds the events handled between two state snapshots.
+const stateEveryEvents = 100_000
+
+// idle saves the state once the stage has caught up with the log (at most
+// once a second), so the log can drop what it holds for a replay even when
+// no further events arrive.
+func (d *DetectStage) idle(ctx context.Context) {
+	if d.fed > d.saved.Load() && time.Since(d.lastSave) >= time.Second {
+		d.saveState(ctx)
+	}
 }
