@@ -19,7 +19,7 @@ func runDemo(ctx context.Context, env *Env, args []string) error {
 	c.register(fs, env)
 	speed := fs.Float64("speed", 60, "simulated seconds per real second until the simulation catches up with now")
 	history := fs.Duration("history", 24*time.Hour, "how far in the past the simulation starts")
-	netDays := fs.Int("network-days", 10, "days of network traffic (Zeek conn/dns/ssl) to play, ending tomorrow; 0 turns the network feed off")
+	netDays := fs.Int("network-days", 14, "days of network traffic (Zeek conn/dns/ssl) to play from midnight ten days ago (the first ten are sent at once as history); 0 turns the network feed off")
 	dataSet := false
 	for _, a := range args {
 		if a == "-data" || a == "--data" || len(a) > 6 && (a[:7] == "--data=" || a[:6] == "-data=") {

@@ -18,10 +18,11 @@ import (
 type NetworkOptions struct {
 	// HTTPURL is the base URL of Vigil's API; Token an ingest-capable token.
 	HTTPURL, Token string
-	// Days of traffic to play, ending tomorrow: the past days are sent at
-	// once (history for the baselines to learn from), then records are sent
-	// as the real clock reaches their time (default 10, so a 7-day learning
-	// period has passed before the injected attacks).
+	// Days of traffic to play (at least 11, default 14). The run starts at
+	// midnight ten days ago, so the first seven days teach the baselines,
+	// the injected attacks fall on the three days before today (days 8 to
+	// 10), and both are sent at once as history; the rest (today and after)
+	// is sent as the real clock reaches each record's time.
 	Days int
 	// Hosts and BrowseScale size the network (defaults 30 and 0.25, a
 	// light load for a laptop).
@@ -33,14 +34,19 @@ type NetworkOptions struct {
 	Now func() time.Time
 }
 
+// historyDays is how many whole days before today the feed sends as
+// history.
+const historyDays = 10
+
 // netBatch is how many records one request carries.
 const netBatch = 5000
 
 // RunNetwork plays the network feed until it ends or ctx is done.
 func RunNetwork(ctx context.Context, o NetworkOptions) (netsim.Counts, error) {
 	if o.Days <= 0 {
-		o.Days = 10
+		o.Days = 14
 	}
+	o.Days = max(o.Days, historyDays+1)
 	if o.Hosts <= 0 {
 		o.Hosts = 30
 	}
@@ -54,9 +60,9 @@ func RunNetwork(ctx context.Context, o NetworkOptions) (netsim.Counts, error) {
 		o.Log = slog.New(slog.DiscardHandler)
 	}
 	now := o.Now().UTC()
-	start := time.Date(now.Year(), now.Month(), now.Day(), 0, 0, 0, 0, time.UTC).AddDate(0, 0, -(o.Days - 2))
+	start := time.Date(now.Year(), now.Month(), now.Day(), 0, 0, 0, 0, time.UTC).AddDate(0, 0, -historyDays)
 	g, err := netsim.New(netsim.Options{Start: start, Days: o.Days, Hosts: o.Hosts, Seed: o.Seed,
-		BrowseScale: o.BrowseScale, WritePath: true})
+		BrowseScale: o.BrowseScale, WritePath: true, AttackDay: 8})
 	if err != nil {
 		return netsim.Counts{}, err
 	}
