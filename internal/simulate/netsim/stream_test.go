@@ -29,7 +29,6 @@ type tally struct {
 	starts               [][]time.Time // per truth: flow start times
 	bad                  []string      // scenario records with the wrong shape
 	wsHour               [2][24]int    // browsing flows from workstations by [workday][hour]
-	wsDays               [2]int        // days seen by workday
 	siteHosts            map[netip.Addr]map[netip.Addr]bool
 	spikeHours           map[int]int // connections of the spike host by hour since the start
 }

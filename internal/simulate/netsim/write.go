@@ -28,7 +28,7 @@ func Write(ctx context.Context, g *Generator, w io.Writer) (Counts, error) {
 		if !ok {
 			break
 		}
-		bw.Write(r.JSON) // bufio.Writer errors are sticky: WriteByte reports them
+		_, _ = bw.Write(r.JSON) // bufio.Writer errors are sticky: WriteByte reports them
 		if err := bw.WriteByte('\n'); err != nil {
 			return g.Counts(), fmt.Errorf("netsim: write: %w", err)
 		}
@@ -74,7 +74,7 @@ func WriteDir(ctx context.Context, g *Generator, dir string) (counts Counts, err
 		}
 		// bufio.Writer errors are sticky: WriteByte reports a failed Write.
 		w := bufs[r.Log]
-		w.Write(r.JSON)
+		_, _ = w.Write(r.JSON)
 		if err := w.WriteByte('\n'); err != nil {
 			return g.Counts(), fmt.Errorf("netsim: write %s: %w", dir, err)
 		}
