@@ -90,12 +90,13 @@ func RunNetwork(ctx context.Context, o NetworkOptions) (netsim.Counts, error) {
 			break
 		}
 		if wait := rec.Time.Sub(o.Now()); wait > 0 {
-			if !live {
-				o.Log.Info("network history sent; following the clock", "records", g.Counts())
-				live = true
-			}
 			if err := flush(); err != nil {
 				return g.Counts(), err
+			}
+			if !live {
+				// Counts include rec, which waits for the clock.
+				o.Log.Info("network history sent; following the clock", "records", g.Counts().Records-1)
+				live = true
 			}
 			select {
 			case <-ctx.Done():
