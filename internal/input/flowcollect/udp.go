@@ -5,7 +5,6 @@ import (
 	"context"
 	"errors"
 	"hash/maphash"
-	"log/slog"
 	"net"
 	"net/netip"
 	"sync"
@@ -23,13 +22,6 @@ const (
 	socketBuffer = 8 << 20
 	// readErrorWait is the pause after a failed read.
 	readErrorWait = 10 * time.Millisecond
-)
-
-// Waits between attempts to submit a refused batch.
-const (
-	backoffMin       = 50 * time.Millisecond
-	backoffMax       = time.Second
-	backoffWarnAfter = 10
 )
 
 // datagram is one received packet waiting to be decoded.
@@ -126,40 +118,14 @@ func (c *Collector) submitAll(ctx context.Context, evs []schema.Event) {
 	}
 }
 
-// submit hands evs to the sink, waiting and retrying while it refuses
-// them, until ctx is done; events still refused then are counted as lost.
+// submit hands evs to the sink, retrying while it refuses them, until
+// ctx is done; events still refused then are counted as lost.
 func (c *Collector) submit(ctx context.Context, evs []schema.Event) {
-	wait := backoffMin
-	var timer *time.Timer
-	for attempt := 1; ; attempt++ {
-		err := c.sink.Submit(ctx, evs)
-		if err == nil {
-			c.stats.accepted.Add(uint64(len(evs)))
-			return
-		}
-		if ctx.Err() != nil {
-			c.stats.lost.Add(uint64(len(evs)))
-			c.log.Error("flow batch lost: the sink still refused it at the shutdown deadline",
-				"events", len(evs), "error", err)
-			return
-		}
-		level := slog.LevelWarn
-		if errors.Is(err, ingest.ErrBackpressure) && attempt < backoffWarnAfter {
-			level = slog.LevelDebug
-		}
-		c.log.Log(ctx, level, "flow batch refused; retrying", "events", len(evs),
-			"attempt", attempt, "wait", wait, "error", err)
-		if timer == nil {
-			timer = time.NewTimer(wait)
-		} else {
-			timer.Reset(wait)
-		}
-		select {
-		case <-timer.C:
-		case <-ctx.Done():
-		}
-		wait = min(2*wait, backoffMax)
+	if err := ingest.SubmitRetry(ctx, c.sink, evs, "flow", c.log); err != nil {
+		c.stats.lost.Add(uint64(len(evs)))
+		return
 	}
+	c.stats.accepted.Add(uint64(len(evs)))
 }
 
 // limiter is a token bucket: rate tokens a second, at most burst saved.

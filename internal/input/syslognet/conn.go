@@ -15,15 +15,6 @@ import (
 	"github.com/vigil-soc/vigil/internal/schema"
 )
 
-// Waits between attempts to submit a refused batch.
-const (
-	backoffMin = 50 * time.Millisecond
-	backoffMax = time.Second
-	// backoffWarnAfter is the attempt from which backpressure is logged
-	// as a warning rather than at debug level.
-	backoffWarnAfter = 10
-)
-
 // serveConn reads one TCP or TLS connection until it ends or the server
 // stops. Reading pauses while a batch is submitted, which is the
 // connection's backpressure.
@@ -166,38 +157,12 @@ func (b *batcher) flush(ctx context.Context) {
 	b.evs = b.evs[:0]
 }
 
-// submit hands evs to the sink, waiting and retrying while it refuses
-// them, until ctx is done; events still refused then are counted as lost.
+// submit hands evs to the sink, retrying while it refuses them, until
+// ctx is done; events still refused then are counted as lost.
 func (s *Server) submit(ctx context.Context, evs []schema.Event) {
-	wait := backoffMin
-	var timer *time.Timer
-	for attempt := 1; ; attempt++ {
-		err := s.sink.Submit(ctx, evs)
-		if err == nil {
-			s.stats.accepted.Add(uint64(len(evs)))
-			return
-		}
-		if ctx.Err() != nil {
-			s.stats.lost.Add(uint64(len(evs)))
-			s.log.Error("syslog batch lost: the sink still refused it at the shutdown deadline",
-				"events", len(evs), "error", err)
-			return
-		}
-		level := slog.LevelWarn
-		if errors.Is(err, ingest.ErrBackpressure) && attempt < backoffWarnAfter {
-			level = slog.LevelDebug
-		}
-		s.log.Log(ctx, level, "syslog batch refused; retrying", "events", len(evs),
-			"attempt", attempt, "wait", wait, "error", err)
-		if timer == nil {
-			timer = time.NewTimer(wait)
-		} else {
-			timer.Reset(wait)
-		}
-		select {
-		case <-timer.C:
-		case <-ctx.Done():
-		}
-		wait = min(2*wait, backoffMax)
+	if err := ingest.SubmitRetry(ctx, s.sink, evs, "syslog", s.log); err != nil {
+		s.stats.lost.Add(uint64(len(evs)))
+		return
 	}
+	s.stats.accepted.Add(uint64(len(evs)))
 }

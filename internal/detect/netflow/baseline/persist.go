@@ -1,8 +1,6 @@
 package baseline
 
 import (
-	"bytes"
-	"encoding/gob"
 	"fmt"
 	"net/netip"
 
@@ -87,11 +85,7 @@ func (a *Analyzer) MarshalBinary() ([]byte, error) {
 			s.Active[i] = append(s.Active[i], entityRef{Subnet: e.isSubnet(), Addr: e.addr, Prefix: e.prefix})
 		}
 	}
-	var b bytes.Buffer
-	if err := gob.NewEncoder(&b).Encode(&s); err != nil {
-		return nil, fmt.Errorf("baseline: save state: %w", err)
-	}
-	return b.Bytes(), nil
+	return flow.EncodeState("baseline", &s)
 }
 
 func snapEntity(e *entity) entitySnap {
@@ -142,8 +136,8 @@ func snapTable(t *peerTable) []peerSnap {
 // over hour by hour; subnets saved with other prefix lengths are dropped.
 func (a *Analyzer) UnmarshalBinary(data []byte) error {
 	var s snapshot
-	if err := gob.NewDecoder(bytes.NewReader(data)).Decode(&s); err != nil {
-		return fmt.Errorf("baseline: restore state: %w", err)
+	if err := flow.DecodeState("baseline", data, &s); err != nil {
+		return err
 	}
 	if s.Version != snapVersion {
 		return fmt.Errorf("baseline: restore state: unknown version %d", s.Version)

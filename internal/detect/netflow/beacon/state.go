@@ -1,12 +1,12 @@
 package beacon
 
 import (
-	"bytes"
-	"encoding/gob"
 	"fmt"
 	"math"
 	"math/bits"
 	"slices"
+
+	"github.com/vigil-soc/vigil/internal/flow"
 )
 
 // stateVersion is written with the state so that a later format can be
@@ -54,19 +54,15 @@ func (a *Analyzer) MarshalBinary() ([]byte, error) {
 			Conns: p.conns, IDs: p.ids, IDNext: p.idNext, Stride: p.stride, Seq: p.seq,
 			LastSeen: p.lastSeen, LastEnd: p.lastEnd, LastPort: p.lastPort})
 	}
-	var b bytes.Buffer
-	if err := gob.NewEncoder(&b).Encode(&s); err != nil {
-		return nil, fmt.Errorf("beacon: save state: %w", err)
-	}
-	return b.Bytes(), nil
+	return flow.EncodeState("beacon", &s)
 }
 
 // UnmarshalBinary implements flow.Analyzer: it replaces the state with one
 // saved by MarshalBinary. The configuration stays the analyzer's own.
 func (a *Analyzer) UnmarshalBinary(data []byte) error {
 	var s snapshot
-	if err := gob.NewDecoder(bytes.NewReader(data)).Decode(&s); err != nil {
-		return fmt.Errorf("beacon: restore state: %w", err)
+	if err := flow.DecodeState("beacon", data, &s); err != nil {
+		return err
 	}
 	if s.Version != stateVersion {
 		return fmt.Errorf("beacon: restore state: version %d, want %d", s.Version, stateVersion)

@@ -1,12 +1,12 @@
 package dnsanomaly
 
 import (
-	"bytes"
-	"encoding/gob"
 	"fmt"
 	"net/netip"
 	"slices"
 	"strings"
+
+	"github.com/vigil-soc/vigil/internal/flow"
 )
 
 const stateVersion = 1
@@ -81,19 +81,15 @@ func (a *Analyzer) MarshalBinary() ([]byte, error) {
 		s.Hosts = append(s.Hosts, hostSnap{Host: host, Ents: h.ents, IDs: h.ids})
 	}
 	slices.SortFunc(s.Hosts, func(x, y hostSnap) int { return x.Host.Compare(y.Host) })
-	var b bytes.Buffer
-	if err := gob.NewEncoder(&b).Encode(&s); err != nil {
-		return nil, fmt.Errorf("dnsanomaly: save state: %w", err)
-	}
-	return b.Bytes(), nil
+	return flow.EncodeState("dnsanomaly", &s)
 }
 
 // UnmarshalBinary implements flow.Analyzer: it replaces the state with one
 // saved by MarshalBinary. The configuration stays the analyzer's own.
 func (a *Analyzer) UnmarshalBinary(data []byte) error {
 	var s snapshot
-	if err := gob.NewDecoder(bytes.NewReader(data)).Decode(&s); err != nil {
-		return fmt.Errorf("dnsanomaly: restore state: %w", err)
+	if err := flow.DecodeState("dnsanomaly", data, &s); err != nil {
+		return err
 	}
 	if s.Version != stateVersion {
 		return fmt.Errorf("dnsanomaly: restore state: version %d, want %d", s.Version, stateVersion)

@@ -3,7 +3,6 @@ package newtalker
 import (
 	"bytes"
 	"cmp"
-	"encoding/gob"
 	"fmt"
 	"slices"
 
@@ -56,11 +55,7 @@ func (a *Analyzer) MarshalBinary() ([]byte, error) {
 		snap.Assets = append(snap.Assets, s)
 	}
 	slices.SortFunc(snap.Assets, func(x, y assetSnap) int { return bytes.Compare(x.Addr[:], y.Addr[:]) })
-	var b bytes.Buffer
-	if err := gob.NewEncoder(&b).Encode(&snap); err != nil {
-		return nil, fmt.Errorf("new talker: save state: %w", err)
-	}
-	return b.Bytes(), nil
+	return flow.EncodeState("new talker", &snap)
 }
 
 // UnmarshalBinary implements flow.Analyzer: it replaces the analyzer's
@@ -68,8 +63,8 @@ func (a *Analyzer) MarshalBinary() ([]byte, error) {
 // sensitive are dropped; names and roles come from the configuration.
 func (a *Analyzer) UnmarshalBinary(data []byte) error {
 	var snap snapshot
-	if err := gob.NewDecoder(bytes.NewReader(data)).Decode(&snap); err != nil {
-		return fmt.Errorf("new talker: restore state: %w", err)
+	if err := flow.DecodeState("new talker", data, &snap); err != nil {
+		return err
 	}
 	if snap.Version != stateVersion {
 		return fmt.Errorf("new talker: restore state: version %d, want %d", snap.Version, stateVersion)

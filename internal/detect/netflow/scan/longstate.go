@@ -3,9 +3,10 @@ package scan
 import (
 	"bytes"
 	"cmp"
-	"encoding/gob"
 	"fmt"
 	"slices"
+
+	"github.com/vigil-soc/vigil/internal/flow"
 )
 
 type longSnapshot struct {
@@ -55,19 +56,15 @@ func (l *LongConn) MarshalBinary() ([]byte, error) {
 		return cmp.Or(cmp.Compare(x.End, y.End), bytes.Compare(x.In[:], y.In[:]), bytes.Compare(x.Ext[:], y.Ext[:]),
 			cmp.Compare(x.InPort, y.InPort), cmp.Compare(x.ExtPort, y.ExtPort), cmp.Compare(x.Proto, y.Proto))
 	})
-	var b bytes.Buffer
-	if err := gob.NewEncoder(&b).Encode(&snap); err != nil {
-		return nil, fmt.Errorf("long connection: save state: %w", err)
-	}
-	return b.Bytes(), nil
+	return flow.EncodeState("long connection", &snap)
 }
 
 // UnmarshalBinary implements flow.Analyzer: it replaces the analyzer's
 // state with one saved by MarshalBinary.
 func (l *LongConn) UnmarshalBinary(data []byte) error {
 	var snap longSnapshot
-	if err := gob.NewDecoder(bytes.NewReader(data)).Decode(&snap); err != nil {
-		return fmt.Errorf("long connection: restore state: %w", err)
+	if err := flow.DecodeState("long connection", data, &snap); err != nil {
+		return err
 	}
 	if snap.Version != stateVersion {
 		return fmt.Errorf("long connection: restore state: version %d, want %d", snap.Version, stateVersion)

@@ -3,7 +3,6 @@ package scan
 import (
 	"bytes"
 	"cmp"
-	"encoding/gob"
 	"fmt"
 	"slices"
 
@@ -78,11 +77,7 @@ func (a *Analyzer) MarshalBinary() ([]byte, error) {
 		snap.Sources = append(snap.Sources, ss)
 	}
 	slices.SortFunc(snap.Sources, func(x, y srcSnap) int { return bytes.Compare(x.Addr[:], y.Addr[:]) })
-	var b bytes.Buffer
-	if err := gob.NewEncoder(&b).Encode(&snap); err != nil {
-		return nil, fmt.Errorf("scan: save state: %w", err)
-	}
-	return b.Bytes(), nil
+	return flow.EncodeState("scan", &snap)
 }
 
 // UnmarshalBinary implements flow.Analyzer: it replaces the analyzer's
@@ -90,8 +85,8 @@ func (a *Analyzer) MarshalBinary() ([]byte, error) {
 // Which hosts are internal is taken from the analyzer's configuration.
 func (a *Analyzer) UnmarshalBinary(data []byte) error {
 	var snap snapshot
-	if err := gob.NewDecoder(bytes.NewReader(data)).Decode(&snap); err != nil {
-		return fmt.Errorf("scan: restore state: %w", err)
+	if err := flow.DecodeState("scan", data, &snap); err != nil {
+		return err
 	}
 	if snap.Version != stateVersion {
 		return fmt.Errorf("scan: restore state: version %d, want %d", snap.Version, stateVersion)
