@@ -63,18 +63,7 @@ var _ detect.Stateful = (*counter)(nil)
 func TestDetectStageStateReplay(t *testing.T) {
 	t.Parallel()
 	ctx := context.Background()
-	dir := t.TempDir()
-	quiet := slog.New(slog.NewTextHandler(io.Discard, nil))
-	lg, err := ingest.Open(ctx, ingest.Options{Dir: filepath.Join(dir, "log"), Consumers: []string{ConsumerDetect}}, nil, quiet)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer lg.Close()
-	db, err := statedb.Open(ctx, filepath.Join(dir, "state.db"), quiet)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer db.Close()
+	lg, db, quiet := openLogAndState(t)
 	base := time.Date(2026, 11, 1, 0, 0, 0, 0, time.UTC)
 	submit := func(from, n int) {
 		for i := from; i < from+n; i++ {
@@ -171,18 +160,7 @@ func alertKeys(t *testing.T, db *statedb.DB) []string {
 func TestDetectStageSavesWhenIdle(t *testing.T) {
 	t.Parallel()
 	ctx := context.Background()
-	dir := t.TempDir()
-	quiet := slog.New(slog.NewTextHandler(io.Discard, nil))
-	lg, err := ingest.Open(ctx, ingest.Options{Dir: filepath.Join(dir, "log"), Consumers: []string{ConsumerDetect}}, nil, quiet)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer lg.Close()
-	db, err := statedb.Open(ctx, filepath.Join(dir, "state.db"), quiet)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer db.Close()
+	lg, db, quiet := openLogAndState(t)
 	for i := range 5 {
 		ev := schema.Event{Timestamp: time.Date(2026, 11, 1, 0, 0, i, 0, time.UTC), Message: "e"}
 		if err := lg.Submit(ctx, []schema.Event{ev}); err != nil {
@@ -203,4 +181,24 @@ func TestDetectStageSavesWhenIdle(t *testing.T) {
 	}
 	seq, _, _, _ := db.DetectorState(ctx, ConsumerDetect)
 	t.Fatalf("state saved at %d after the stage caught up, want 5", seq)
+}
+
+// openLogAndState opens an embedded ingest log with the detect consumer
+// and a state database in a temporary directory, closed when t ends.
+func openLogAndState(t *testing.T) (*ingest.Log, *statedb.DB, *slog.Logger) {
+	t.Helper()
+	ctx := context.Background()
+	dir := t.TempDir()
+	quiet := slog.New(slog.NewTextHandler(io.Discard, nil))
+	lg, err := ingest.Open(ctx, ingest.Options{Dir: filepath.Join(dir, "log"), Consumers: []string{ConsumerDetect}}, nil, quiet)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(lg.Close)
+	db, err := statedb.Open(ctx, filepath.Join(dir, "state.db"), quiet)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { db.Close() })
+	return lg, db, quiet
 }
