@@ -14,8 +14,9 @@ import (
 // form: a version byte, the event count, then each event's fields in a fixed
 // order. Strings are length-prefixed; decoding converts the whole message to
 // one string once and slices it, so decoded events share that memory and
-// cost no allocation per string.
-const codecVersion = 1
+// cost no allocation per string. Version 2 appends the enrichment fields
+// (assets, GeoIP, ASN) to each event; version 1 batches still decode.
+const codecVersion = 2
 
 var errShort = errors.New("ingest codec: truncated batch")
 
@@ -120,6 +121,37 @@ func (e *encoder) event(ev *schema.Event) {
 		e.str(f.Value)
 	}
 	e.str(ev.Original)
+	e.enrichment(ev)
+}
+
+// enrichment writes a flag and, when any enrichment field is set, the
+// host asset and both endpoints' GeoIP, ASN and asset fields.
+func (e *encoder) enrichment(ev *schema.Event) {
+	if ev.Host.Asset == (schema.Asset{}) && !enriched(&ev.Source) && !enriched(&ev.Destination) {
+		e.uvarint(0)
+		return
+	}
+	e.uvarint(1)
+	e.asset(&ev.Host.Asset)
+	for _, p := range []*schema.Endpoint{&ev.Source, &ev.Destination} {
+		e.str(p.Geo.CountryISOCode)
+		e.str(p.Geo.CountryName)
+		e.str(p.Geo.CityName)
+		e.varint(p.AS.Number)
+		e.str(p.AS.Organization.Name)
+		e.asset(&p.Asset)
+	}
+}
+
+func enriched(p *schema.Endpoint) bool {
+	return p.Geo != (schema.Geo{}) || p.AS != (schema.AS{}) || p.Asset != (schema.Asset{})
+}
+
+func (e *encoder) asset(a *schema.Asset) {
+	e.str(a.ID)
+	e.str(a.Name)
+	e.str(a.Role)
+	e.str(a.Criticality)
 }
 
 func (e *encoder) syslog(s schema.LogSyslog) {
@@ -145,6 +177,8 @@ type decoder struct {
 	s   string // the whole message; decoded strings are slices of it
 	off int
 	err error
+	// version is the batch's codec version.
+	version byte
 	// Slabs that events' fields and lists are cut from, so a batch costs a
 	// few allocations rather than several per event.
 	fieldSlab []schema.Field
@@ -246,10 +280,10 @@ func (d *decoder) list() []string {
 // DecodeBatch decodes a batch written by AppendBatch, appending the events
 // to dst. The events' strings share one copy of data.
 func DecodeBatch(dst []schema.Event, data []byte) ([]schema.Event, error) {
-	if len(data) == 0 || data[0] != codecVersion {
+	if len(data) == 0 || data[0] < 1 || data[0] > codecVersion {
 		return dst, fmt.Errorf("ingest codec: unknown batch version")
 	}
-	d := decoder{s: string(data), off: 1}
+	d := decoder{s: string(data), off: 1, version: data[0]}
 	n := d.uvarint()
 	if n > uint64(len(data)) {
 		return dst, errShort
@@ -330,6 +364,24 @@ func (d *decoder) event(ev *schema.Event) {
 	ev.Message = d.str()
 	d.fields(ev)
 	ev.Original = d.str()
+	if d.version >= 2 && d.uvarint() == 1 {
+		d.asset(&ev.Host.Asset)
+		for _, p := range []*schema.Endpoint{&ev.Source, &ev.Destination} {
+			p.Geo.CountryISOCode = d.str()
+			p.Geo.CountryName = d.str()
+			p.Geo.CityName = d.str()
+			p.AS.Number = d.varint()
+			p.AS.Organization.Name = d.str()
+			d.asset(&p.Asset)
+		}
+	}
+}
+
+func (d *decoder) asset(a *schema.Asset) {
+	a.ID = d.str()
+	a.Name = d.str()
+	a.Role = d.str()
+	a.Criticality = d.str()
 }
 
 func (d *decoder) fields(ev *schema.Event) {

@@ -112,3 +112,25 @@ func BenchmarkCodec(b *testing.B) {
 	}
 	b.ReportMetric(float64(b.N*len(evs))/b.Elapsed().Seconds(), "events/s")
 }
+
+// TestCodecVersion1 decodes a batch as the first codec wrote it (no
+// enrichment block), as an ingest log written before the upgrade holds.
+func TestCodecVersion1(t *testing.T) {
+	t.Parallel()
+	ev := schema.Event{Message: "old", Timestamp: time.Unix(1700000000, 0).UTC(), Input: schema.InputSyslog}
+	v2 := AppendBatch(nil, []schema.Event{ev})
+	if v2[0] != 2 || v2[len(v2)-1] != 0 {
+		t.Fatalf("want a version 2 batch ending in an empty enrichment flag, got % x", v2)
+	}
+	v1 := append([]byte{1}, v2[1:len(v2)-1]...)
+	got, err := DecodeBatch(nil, v1)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(got) != 1 || !reflect.DeepEqual(got[0], ev) {
+		t.Fatalf("got %+v, want %+v", got, ev)
+	}
+	if _, err := DecodeBatch(nil, append([]byte{3}, v2[1:]...)); err == nil {
+		t.Fatal("version 3 decoded; want an error")
+	}
+}

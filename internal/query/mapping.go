@@ -102,7 +102,7 @@ func ecsKind(name string) Kind {
 	case "event.severity", "event.duration", "source.port", "source.bytes", "source.packets",
 		"destination.port", "destination.bytes", "destination.packets",
 		"network.bytes", "network.packets", "process.pid", "process.parent.pid",
-		"log.syslog.facility.code", "log.syslog.severity.code":
+		"log.syslog.facility.code", "log.syslog.severity.code", "source.as.number", "destination.as.number":
 		return Number
 	}
 	return Keyword

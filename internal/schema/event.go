@@ -98,6 +98,35 @@ type Host struct {
 	Hostname string `json:"hostname,omitempty"`
 	IP       string `json:"ip,omitempty"`
 	OS       string `json:"os,omitempty"` // host.os.family
+	// Asset is the inventory's entry for the host (enrichment).
+	Asset Asset `json:"asset,omitzero"`
+}
+
+// Asset is what the asset inventory says about an address or host, added
+// by enrichment as host.asset.*, source.asset.* and destination.asset.*.
+type Asset struct {
+	ID          string `json:"id,omitempty"`
+	Name        string `json:"name,omitempty"`
+	Role        string `json:"role,omitempty"`
+	Criticality string `json:"criticality,omitempty"` // low, medium, high, critical
+}
+
+// Geo holds ECS *.geo.* fields for an external address (enrichment).
+type Geo struct {
+	CountryISOCode string `json:"country_iso_code,omitempty"`
+	CountryName    string `json:"country_name,omitempty"`
+	CityName       string `json:"city_name,omitempty"`
+}
+
+// AS holds ECS *.as.* fields: the autonomous system of an address.
+type AS struct {
+	Number       int64 `json:"number,omitempty"`
+	Organization ASOrg `json:"organization,omitzero"`
+}
+
+// ASOrg holds ECS *.as.organization.* fields.
+type ASOrg struct {
+	Name string `json:"name,omitempty"`
 }
 
 // Endpoint holds ECS source.* or destination.* fields.
@@ -108,6 +137,10 @@ type Endpoint struct {
 	MAC     string `json:"mac,omitempty"`
 	Bytes   int64  `json:"bytes,omitempty"`
 	Packets int64  `json:"packets,omitempty"`
+	// Geo, AS and Asset are added by enrichment.
+	Geo   Geo   `json:"geo,omitzero"`
+	AS    AS    `json:"as,omitzero"`
+	Asset Asset `json:"asset,omitzero"`
 }
 
 // Network holds ECS network.* fields.
@@ -310,6 +343,13 @@ var ecsNames = []string{
 	"observer.name", "observer.type", "observer.ip",
 	"log.level", "log.logger", "log.file.path", "log.syslog.facility.code",
 	"log.syslog.severity.code", "message", "input",
+	"host.asset.id", "host.asset.name", "host.asset.role", "host.asset.criticality",
+	"source.geo.country_iso_code", "source.geo.country_name", "source.geo.city_name", "source.as.number",
+	"source.as.organization.name", "source.asset.id", "source.asset.name", "source.asset.role",
+	"source.asset.criticality",
+	"destination.geo.country_iso_code", "destination.geo.country_name", "destination.geo.city_name",
+	"destination.as.number", "destination.as.organization.name", "destination.asset.id", "destination.asset.name",
+	"destination.asset.role", "destination.asset.criticality",
 }
 
 // ecsGetters is read-only after package initialisation.
@@ -395,4 +435,26 @@ var ecsGetters = map[string]getter{
 	},
 	"message": func(e *Event) string { return e.Message },
 	"input":   func(e *Event) string { return e.Input },
+
+	"host.asset.id":          func(e *Event) string { return e.Host.Asset.ID },
+	"host.asset.name":        func(e *Event) string { return e.Host.Asset.Name },
+	"host.asset.role":        func(e *Event) string { return e.Host.Asset.Role },
+	"host.asset.criticality": func(e *Event) string { return e.Host.Asset.Criticality },
+}
+
+func init() {
+	for prefix, ep := range map[string]func(*Event) *Endpoint{
+		"source":      func(e *Event) *Endpoint { return &e.Source },
+		"destination": func(e *Event) *Endpoint { return &e.Destination },
+	} {
+		ecsGetters[prefix+".geo.country_iso_code"] = func(e *Event) string { return ep(e).Geo.CountryISOCode }
+		ecsGetters[prefix+".geo.country_name"] = func(e *Event) string { return ep(e).Geo.CountryName }
+		ecsGetters[prefix+".geo.city_name"] = func(e *Event) string { return ep(e).Geo.CityName }
+		ecsGetters[prefix+".as.number"] = func(e *Event) string { return itoa(ep(e).AS.Number) }
+		ecsGetters[prefix+".as.organization.name"] = func(e *Event) string { return ep(e).AS.Organization.Name }
+		ecsGetters[prefix+".asset.id"] = func(e *Event) string { return ep(e).Asset.ID }
+		ecsGetters[prefix+".asset.name"] = func(e *Event) string { return ep(e).Asset.Name }
+		ecsGetters[prefix+".asset.role"] = func(e *Event) string { return ep(e).Asset.Role }
+		ecsGetters[prefix+".asset.criticality"] = func(e *Event) string { return ep(e).Asset.Criticality }
+	}
 }

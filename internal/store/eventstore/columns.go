@@ -34,6 +34,9 @@ func newLayout() *layout {
 	l.cols = append(l.cols, networkColumns()...)
 	l.cols = append(l.cols, processColumns()...)
 	l.cols = append(l.cols, tailColumns()...)
+	// Columns added after the first release go last: older partitions get
+	// them by ALTER TABLE ADD COLUMN, which appends.
+	l.cols = append(l.cols, enrichColumns()...)
 	for _, c := range l.cols {
 		l.names = append(l.names, c.names...)
 	}
@@ -152,6 +155,50 @@ func endpointColumns(prefix string, ep func(*schema.Event) *schema.Endpoint) []c
 		int64Col(prefix+".bytes", func(e *schema.Event) *int64 { return &ep(e).Bytes }),
 		int64Col(prefix+".packets", func(e *schema.Event) *int64 { return &ep(e).Packets }),
 	}
+}
+
+// enrichColumns: the asset inventory and GeoIP/ASN fields enrichment adds.
+func enrichColumns() []column {
+	host := func(e *schema.Event) *schema.Asset { return &e.Host.Asset }
+	cols := assetColumns("host", host)
+	for _, side := range []struct {
+		prefix string
+		ep     func(*schema.Event) *schema.Endpoint
+	}{
+		{"source", func(e *schema.Event) *schema.Endpoint { return &e.Source }},
+		{"destination", func(e *schema.Event) *schema.Endpoint { return &e.Destination }},
+	} {
+		p, ep := side.prefix, side.ep
+		cols = append(cols,
+			strCol(p+".geo.country_iso_code", func(e *schema.Event) *string { return &ep(e).Geo.CountryISOCode }),
+			strCol(p+".geo.country_name", func(e *schema.Event) *string { return &ep(e).Geo.CountryName }),
+			strCol(p+".geo.city_name", func(e *schema.Event) *string { return &ep(e).Geo.CityName }),
+			int64Col(p+".as.number", func(e *schema.Event) *int64 { return &ep(e).AS.Number }),
+			strCol(p+".as.organization.name", func(e *schema.Event) *string { return &ep(e).AS.Organization.Name }))
+		cols = append(cols, assetColumns(p, func(e *schema.Event) *schema.Asset { return &ep(e).Asset })...)
+	}
+	return cols
+}
+
+func assetColumns(prefix string, a func(*schema.Event) *schema.Asset) []column {
+	return []column{
+		strCol(prefix+".asset.id", func(e *schema.Event) *string { return &a(e).ID }),
+		strCol(prefix+".asset.name", func(e *schema.Event) *string { return &a(e).Name }),
+		strCol(prefix+".asset.role", func(e *schema.Event) *string { return &a(e).Role }),
+		strCol(prefix+".asset.criticality", func(e *schema.Event) *string { return &a(e).Criticality }),
+	}
+}
+
+// upgrade returns the statements that add the columns a partition created
+// by an older layout lacks (ADD COLUMN IF NOT EXISTS is a no-op otherwise).
+func (l *layout) upgrade(table string) []string {
+	var out []string
+	for _, c := range enrichColumns() {
+		for j, n := range c.names {
+			out = append(out, "ALTER TABLE "+table+" ADD COLUMN IF NOT EXISTS "+n+" "+c.types[j])
+		}
+	}
+	return out
 }
 
 // processColumns: process.*, file.*.

@@ -346,3 +346,42 @@ func TestSearchEmptyStore(t *testing.T) {
 		t.Fatalf("empty count = %d", n)
 	}
 }
+
+func TestScan(t *testing.T) {
+	t.Parallel()
+	s, _ := openTest(t, Options{})
+	var evs []schema.Event
+	for i := range 30 {
+		evs = append(evs, smallEvent(1, i, day(1+i%3).Add(time.Duration(i)*time.Minute)))
+	}
+	mustWrite(t, s, evs, 1)
+	ctx := context.Background()
+	seen := map[uint64]bool{}
+	err := s.Scan(ctx, day(2), day(3), "destination.port:22", func(e *schema.Event) error {
+		if e.Timestamp.Before(day(2)) || !e.Timestamp.Before(day(3)) || e.Destination.Port != 22 {
+			t.Errorf("scan returned %v port %d", e.Timestamp, e.Destination.Port)
+		}
+		seen[e.ID] = true
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := 0
+	for i, e := range evs {
+		if i%3 == 1 && e.Destination.Port == 22 {
+			want++
+		}
+	}
+	if len(seen) != want || want == 0 {
+		t.Fatalf("scan saw %d events, want %d", len(seen), want)
+	}
+	stop := errors.New("stop")
+	n := 0
+	if err := s.Scan(ctx, time.Time{}, time.Time{}, "", func(*schema.Event) error { n++; return stop }); !errors.Is(err, stop) || n != 1 {
+		t.Fatalf("scan after fn error: %v, %d calls", err, n)
+	}
+	if err := s.Scan(ctx, time.Time{}, time.Time{}, "port:(", func(*schema.Event) error { return nil }); err == nil {
+		t.Fatal("bad query scanned")
+	}
+}

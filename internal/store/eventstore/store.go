@@ -280,6 +280,38 @@ func (s *Store) loadKnown(ctx context.Context) error {
 	if err := rows.Err(); err != nil {
 		return fmt.Errorf("eventstore: read partitions: %w", err)
 	}
+	return s.upgradePartitions(ctx)
+}
+
+// upgradePartitions adds the columns of the current layout to partitions
+// created by an older build.
+func (s *Store) upgradePartitions(ctx context.Context) error {
+	last := s.layout.names[len(s.layout.names)-1]
+	rows, err := s.db.QueryContext(ctx, `SELECT table_name FROM duckdb_columns() WHERE column_name = ?`, last)
+	if err != nil {
+		return fmt.Errorf("eventstore: read partition columns: %w", err)
+	}
+	current := map[string]bool{}
+	for rows.Next() {
+		var name string
+		if err := rows.Scan(&name); err != nil {
+			rows.Close()
+			return fmt.Errorf("eventstore: read partition columns: %w", err)
+		}
+		current[name] = true
+	}
+	rows.Close()
+	for name := range s.known {
+		if current[name] {
+			continue
+		}
+		for _, stmt := range s.layout.upgrade(name) {
+			if _, err := s.db.ExecContext(ctx, stmt); err != nil {
+				return fmt.Errorf("eventstore: upgrade partition %s: %w", name, err)
+			}
+		}
+		s.log.Info("event store partition upgraded to the current layout", "partition", name)
+	}
 	return nil
 }
 

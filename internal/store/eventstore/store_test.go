@@ -272,3 +272,53 @@ func TestLayoutCoversQueryMapping(t *testing.T) {
 		}
 	}
 }
+
+// TestUpgradeOldPartition opens a store whose partition lacks the columns
+// added later (as a partition written by an older build does): Open adds
+// them, old rows read back with the new fields empty, and new events with
+// every field set are stored beside them.
+func TestUpgradeOldPartition(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	path := filepath.Join(t.TempDir(), "events.duckdb")
+	s, err := Open(ctx, path, Options{}, testLogger(t))
+	if err != nil {
+		t.Fatal(err)
+	}
+	old := smallEvent(1, 0, day(3))
+	mustWrite(t, s, []schema.Event{old}, 1)
+	for _, c := range enrichColumns() {
+		for _, n := range c.names {
+			if _, err := s.db.ExecContext(ctx, "ALTER TABLE events_20240503 DROP COLUMN "+n); err != nil {
+				t.Fatal(err)
+			}
+		}
+	}
+	if err := s.Close(); err != nil {
+		t.Fatal(err)
+	}
+	s, err = Open(ctx, path, Options{}, testLogger(t))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	full := fullEvent(2, 0, day(3).Add(time.Hour))
+	mustWrite(t, s, []schema.Event{full}, 2)
+	res, err := s.Search(ctx, SearchRequest{Query: "", Ascending: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(res.Events) != 2 {
+		t.Fatalf("got %d events, want 2", len(res.Events))
+	}
+	if res.Events[0].Source.Geo != (schema.Geo{}) || res.Events[0].ID != old.ID {
+		t.Errorf("old event read back as %+v", res.Events[0])
+	}
+	if got := res.Events[1]; got.Destination.Asset.Criticality != "high" || got.Source.AS.Number != 29518 {
+		t.Errorf("new event lost its enrichment: %+v", got)
+	}
+	n, err := s.Count(ctx, time.Time{}, time.Time{}, `source.geo.country_iso_code:SE AND host.asset.criticality:critical`)
+	if err != nil || n != 1 {
+		t.Fatalf("count by enrichment fields = %d, %v; want 1", n, err)
+	}
+}
