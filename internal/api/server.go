@@ -54,6 +54,9 @@ type Deps struct {
 	Import ImportFunc
 	// Graph describes addresses for GET /api/v1/graph.
 	Graph GraphContext
+	// AssetsChanged is called after the asset inventory changed, so that
+	// enrichment and context reload it; nil means nobody listens.
+	AssetsChanged func()
 	Log   *slog.Logger
 }
 

@@ -200,3 +200,32 @@ func (d *DB) OpenAlertCount(ctx context.Context, host, exceptRule string) (int, 
 	}
 	return n, nil
 }
+
+// OpenAlertsSince returns every alert not resolved whose last evidence is
+// at or after since (event time), newest first, up to limit (all when 0):
+// the input of host risk.
+func (d *DB) OpenAlertsSince(ctx context.Context, since time.Time, limit int) ([]schema.Alert, error) {
+	q := `SELECT ` + alertColumns + ` FROM alerts WHERE status <> ? AND last_seen >= ? ORDER BY last_seen DESC, id DESC`
+	args := []any{schema.StatusResolved, nsOf(since)}
+	if limit > 0 {
+		q += " LIMIT ?"
+		args = append(args, limit)
+	}
+	rows, err := d.db.QueryContext(ctx, q, args...)
+	if err != nil {
+		return nil, fmt.Errorf("statedb: open alerts: %w", err)
+	}
+	defer rows.Close()
+	var out []schema.Alert
+	for rows.Next() {
+		a, err := scanAlert(rows)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, a)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("statedb: open alerts: %w", err)
+	}
+	return out, nil
+}

@@ -27,6 +27,8 @@ func migrations() []migration {
 		{2, "alerts and detection consumer checkpoints", migration2},
 		{3, "per-minute source counters", migration3},
 		{4, "detector state snapshots", migration4},
+		{5, "asset inventory", migrationAssets},
+		{6, "threat intelligence sources and indicators", migrationIntel},
 	}
 }
 
