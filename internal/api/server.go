@@ -18,6 +18,7 @@ import (
 
 	"github.com/vigil-soc/vigil/internal/ingest"
 	"github.com/vigil-soc/vigil/internal/parse/auto"
+	"github.com/vigil-soc/vigil/internal/risk"
 	"github.com/vigil-soc/vigil/internal/schema"
 	"github.com/vigil-soc/vigil/internal/store/eventstore"
 	"github.com/vigil-soc/vigil/internal/store/statedb"
@@ -54,6 +55,10 @@ type Deps struct {
 	Import ImportFunc
 	// Graph describes addresses for GET /api/v1/graph.
 	Graph GraphContext
+	// Risk ranks hosts (GET /api/v1/hosts); Intel serves threat-intel
+	// status and imports. Either may be nil.
+	Risk  *risk.Service
+	Intel IntelService
 	// AssetsChanged is called after the asset inventory changed, so that
 	// enrichment and context reload it; nil means nobody listens.
 	AssetsChanged func()
@@ -137,6 +142,7 @@ func (s *Server) routes() {
 	m.Handle("GET /api/v1/tokens", s.auth(s.handleListTokens, statedb.RoleAdmin))
 	m.Handle("POST /api/v1/tokens", s.auth(s.handleCreateToken, statedb.RoleAdmin))
 	m.Handle("DELETE /api/v1/tokens/{id}", s.auth(s.handleRevokeToken, statedb.RoleAdmin))
+	s.hostRoutes(read, []string{statedb.RoleAdmin, statedb.RoleAnalyst})
 }
 
 func (s *Server) handleReady(w http.ResponseWriter, _ *http.Request) {

@@ -31,6 +31,9 @@ type Config struct {
 	Rules    RulesConfig   `yaml:"rules"`
 	Flows    FlowsConfig   `yaml:"flows"`
 	Network  NetworkConfig `yaml:"network"`
+	Intel    IntelConfig   `yaml:"intel"`
+	Enrich   EnrichConfig  `yaml:"enrich"`
+	Risk     RiskConfig    `yaml:"risk"`
 
 	// lines maps a dotted key path to its line in the file, for messages.
 	lines map[string]int
@@ -183,6 +186,9 @@ func Default() *Config {
 		Rules:   RulesConfig{Builtin: true, ReloadInterval: Duration{10 * time.Second}},
 		Flows:   defaultFlows(),
 		Network: defaultNetwork(),
+		Intel:   defaultIntel(),
+		Enrich:  EnrichConfig{GeoIP: GeoIPConfig{CacheSize: 65536}},
+		Risk:    RiskConfig{WindowDays: 30, HalfLife: Duration{7 * 24 * time.Hour}},
 	}
 }
 
@@ -329,6 +335,7 @@ func (c *Config) Validate() error {
 		}
 	}
 	c.validateNetwork(bad)
+	c.validateIntel(bad)
 	if c.Storage.RetentionDays < 0 {
 		bad("storage.retention_days", "must be 0 (keep forever) or more")
 	}

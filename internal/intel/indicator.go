@@ -222,6 +222,9 @@ func NormalizeURL(v string) (string, error) {
 	}
 	u.Scheme = strings.ToLower(u.Scheme)
 	host := strings.TrimSuffix(strings.ToLower(u.Hostname()), ".")
+	if host == "" {
+		return "", fmt.Errorf("url: no host in %q", v)
+	}
 	port := u.Port()
 	if (u.Scheme == "http" && port == "80") || (u.Scheme == "https" && port == "443") {
 		port = ""

@@ -262,3 +262,20 @@ func (q *query) also(e *entry) bool {
 	}
 	return true
 }
+
+// Lookup reports the most confident active indicator, at time t, for a
+// contacted address or name (either may be empty), for context in other
+// detections (the network analytics' phase two).
+func (m *Matcher) Lookup(addr netip.Addr, name string, t time.Time) (Hit, bool) {
+	ev := schema.Event{Timestamp: t, Destination: schema.Endpoint{Domain: name}}
+	if addr.IsValid() {
+		ev.Destination.IP = addr.String()
+	}
+	best, ok := Hit{}, false
+	for _, h := range m.Match(&ev, nil) {
+		if !ok || h.C2 && !best.C2 || h.C2 == best.C2 && h.Confidence > best.Confidence {
+			best, ok = h, true
+		}
+	}
+	return best, ok
+}

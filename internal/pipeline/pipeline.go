@@ -153,6 +153,9 @@ type DetectStage struct {
 	replayEnd uint64 // alerts of batches at or below it are already stored
 	fed       uint64 // highest sequence fed to the detector
 	unsaved   int    // events fed since the last snapshot
+	// prioritize, when set, refines each new alert (priority) before it is
+	// stored.
+	prioritize func(*schema.Alert)
 }
 
 // DefaultStateInterval is how often a stateful detector's state is saved.
@@ -165,6 +168,10 @@ func NewDetectStage(det detect.Detector, state *statedb.DB, window time.Duration
 	d.stateful, _ = det.(detect.Stateful)
 	return d
 }
+
+// SetPrioritizer sets a function that refines every new alert before it is
+// stored (risk.Prioritizer.Apply). Call it before Run.
+func (d *DetectStage) SetPrioritizer(f func(*schema.Alert)) { d.prioritize = f }
 
 // SetStateInterval changes how often detector state is saved (tests).
 func (d *DetectStage) SetStateInterval(iv time.Duration) { d.interval = iv }
@@ -262,7 +269,12 @@ func (d *DetectStage) handle(ctx context.Context, batches []ingest.Batch) error 
 			// Rebuilding state after a restart: these alerts are stored.
 			d.det.Detect(b.Events, func(schema.Alert) {})
 		} else {
-			d.det.Detect(b.Events, func(a schema.Alert) { alerts = append(alerts, a) })
+			d.det.Detect(b.Events, func(a schema.Alert) {
+				if d.prioritize != nil {
+					d.prioritize(&a)
+				}
+				alerts = append(alerts, a)
+			})
 			last = b.Seq
 		}
 		d.fed = b.Seq

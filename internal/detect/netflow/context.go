@@ -25,6 +25,8 @@ type IntelHit struct {
 	Indicator  string
 	Source     string
 	Confidence int
+	// C2 marks command-and-control infrastructure.
+	C2 bool
 }
 
 // Intel looks destinations up in threat intelligence. It may be nil.
@@ -134,6 +136,8 @@ func (p *phaseTwo) alert(s flow.Signal) schema.Alert {
 	final := clampSeverity(sev + schema.Severity(adj))
 	if hit, ok := p.intelHit(s); ok {
 		d["phase2.intel"] = fmt.Sprintf("%s (source %s, confidence %d)", hit.Indicator, hit.Source, hit.Confidence)
+		d["phase2.intel.confidence"] = strconv.Itoa(hit.Confidence)
+		d["phase2.intel.c2"] = strconv.FormatBool(hit.C2)
 		why = append(why, "known-bad destination: at least high")
 		final = max(final, schema.SeverityHigh)
 	}

@@ -1,0 +1,68 @@
+package risk
+
+import (
+	"context"
+	"fmt"
+	"slices"
+	"time"
+
+	"github.com/vigil-soc/vigil/internal/schema"
+)
+
+// AlertSource returns open alerts (statedb.DB implements it).
+type AlertSource interface {
+	OpenAlertsSince(ctx context.Context, since time.Time, limit int) ([]schema.Alert, error)
+}
+
+// Service computes host risk from the stored alerts on request, so the
+// ranking always reflects the alerts' current status.
+type Service struct {
+	Alerts AlertSource
+	// Assets returns the current asset lookup (it may change); nil or a
+	// nil result means no inventory.
+	Assets func() AssetLookup
+	// Window is how far back open alerts count (default 30 days).
+	Window  time.Duration
+	Options Options
+	// Now is the clock (time.Now when nil).
+	Now func() time.Time
+}
+
+// maxRiskAlerts bounds the alerts one ranking reads.
+const maxRiskAlerts = 200_000
+
+// Hosts ranks every host with open alerts, highest risk first.
+func (s *Service) Hosts(ctx context.Context) ([]HostRisk, error) {
+	now := time.Now().UTC()
+	if s.Now != nil {
+		now = s.Now()
+	}
+	win := s.Window
+	if win <= 0 {
+		win = 30 * 24 * time.Hour
+	}
+	alerts, err := s.Alerts.OpenAlertsSince(ctx, now.Add(-win), maxRiskAlerts)
+	if err != nil {
+		return nil, fmt.Errorf("risk: %w", err)
+	}
+	var assets AssetLookup
+	if s.Assets != nil {
+		assets = s.Assets()
+	}
+	return Compute(alerts, assets, now, s.Options), nil
+}
+
+// Host returns one host's risk by its name, one of its aliases (an
+// address or host name its alerts carry) or its asset id.
+func (s *Service) Host(ctx context.Context, id string) (HostRisk, bool, error) {
+	all, err := s.Hosts(ctx)
+	if err != nil {
+		return HostRisk{}, false, err
+	}
+	for _, h := range all {
+		if h.Host == id || (h.AssetID != "" && h.AssetID == id) || slices.Contains(h.Aliases, id) {
+			return h, true, nil
+		}
+	}
+	return HostRisk{}, false, nil
+}
