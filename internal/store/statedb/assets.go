@@ -666,11 +666,11 @@ type ImportKey string
 
 // Import keys.
 const (
-	// ImportByHostname matches rows to assets by host name (ignoring case);
-	// every row needs one.
+	// ImportByHostname matches rows to assets by host name (ignoring
+	// case); a row without one is matched by its first address.
 	ImportByHostname ImportKey = "hostname"
-	// ImportByAddress matches rows to assets holding the row's first
-	// address; every row needs one.
+	// ImportByAddress matches rows to the asset holding the row's first
+	// address; a row without addresses is matched by host name.
 	ImportByAddress ImportKey = "address"
 )
 
@@ -692,12 +692,13 @@ type ImportError struct {
 }
 
 // ImportAssets applies rows to the inventory in one transaction, in order:
-// a row matching an existing asset by key patches it (fields the row does
-// not set are kept), any other row creates an asset. A row with an invalid
-// field, without the key, matching several assets, or taking another
-// asset's host name is refused and reported in the result's Errors; the
-// other rows are still applied. The error is for failures of the database
-// itself, which apply nothing.
+// a row matching an existing asset by key (see ImportKey) patches it
+// (fields the row does not set are kept), any other row creates an asset.
+// A row with an invalid field, with neither host name nor address,
+// matching several assets by address, or taking another asset's host name
+// is refused and reported in the result's Errors; the other rows are still
+// applied. The error is for failures of the database itself, which apply
+// nothing.
 func (d *DB) ImportAssets(ctx context.Context, rows []AssetPatch, key ImportKey) (ImportResult, error) {
 	if key != ImportByHostname && key != ImportByAddress {
 		return ImportResult{}, fmt.Errorf("%w: import key %q must be hostname or address", ErrInvalidAsset, key)
@@ -758,7 +759,7 @@ func (d *DB) importRow(ctx context.Context, tx *sql.Tx, i int, row AssetPatch, k
 // errors (nothing written), or an error (a conflict or a database failure).
 func applyImportRow(ctx context.Context, tx *sql.Tx, row AssetPatch, key ImportKey,
 	now time.Time) (func(*ImportResult) *int, []FieldError, error) {
-	id, ferrs, err := matchImportRow(ctx, tx, row, key)
+	id, by, ferrs, err := matchImportRow(ctx, tx, row, key)
 	if err != nil || len(ferrs) > 0 {
 		return nil, ferrs, err
 	}
@@ -767,7 +768,7 @@ func applyImportRow(ctx context.Context, tx *sql.Tx, row AssetPatch, key ImportK
 		if before, err = getAsset(ctx, tx, id); err != nil {
 			return nil, nil, err
 		}
-		if key == ImportByHostname {
+		if by == ImportByHostname {
 			row.Hostname = &before.Hostname // matched ignoring case: keep the stored spelling
 		}
 	}
@@ -786,44 +787,47 @@ func applyImportRow(ctx context.Context, tx *sql.Tx, row AssetPatch, key ImportK
 	return func(r *ImportResult) *int { return &r.Created }, nil, insertAsset(ctx, tx, after)
 }
 
-// matchImportRow returns the ID of the asset row matches by key, "" when
-// none does, or the row's problem with its key.
-func matchImportRow(ctx context.Context, tx *sql.Tx, row AssetPatch, key ImportKey) (string, []FieldError, error) {
-	var q, v string
-	switch key {
-	case ImportByHostname:
-		if row.Hostname != nil {
-			v = strings.TrimSpace(*row.Hostname)
+// matchImportRow returns the ID of the asset row matches, "" when none
+// does, and what it was matched by: key, or the other field when the row
+// lacks key's. It reports a row with neither, or matching several assets.
+func matchImportRow(ctx context.Context, tx *sql.Tx, row AssetPatch, key ImportKey) (string, ImportKey, []FieldError, error) {
+	var host, addr string
+	if row.Hostname != nil {
+		host = strings.TrimSpace(*row.Hostname)
+	}
+	if row.Addresses != nil && len(*row.Addresses) > 0 {
+		n, err := NormalizeAddress(strings.TrimSpace((*row.Addresses)[0]))
+		if err != nil {
+			return "", key, []FieldError{{Field: "addresses", Reason: err.Error()}}, nil
 		}
-		if v == "" {
-			return "", []FieldError{{Field: "hostname", Reason: "empty; an import by host name needs one on every row"}}, nil
-		}
-		q = `SELECT id FROM assets WHERE hostname = ?`
-	default:
-		if row.Addresses != nil && len(*row.Addresses) > 0 {
-			n, err := NormalizeAddress(strings.TrimSpace((*row.Addresses)[0]))
-			if err != nil {
-				return "", []FieldError{{Field: "addresses", Reason: err.Error()}}, nil
-			}
-			v = n
-		}
-		if v == "" {
-			return "", []FieldError{{Field: "addresses", Reason: "empty; an import by address needs one on every row"}}, nil
-		}
-		q = `SELECT DISTINCT asset_id FROM asset_addresses WHERE address = ?`
+		addr = n
+	}
+	by := key
+	if key == ImportByHostname && host == "" {
+		by = ImportByAddress
+	} else if key == ImportByAddress && addr == "" {
+		by = ImportByHostname
+	}
+	q, v := `SELECT id FROM assets WHERE hostname = ?`, host
+	if by == ImportByAddress {
+		q, v = `SELECT DISTINCT asset_id FROM asset_addresses WHERE address = ?`, addr
+	}
+	if v == "" {
+		return "", by, []FieldError{{Field: "hostname", Reason: "empty, and the row has no address either: " +
+			"a row needs a host name or an address"}}, nil
 	}
 	ids, err := queryStrings(ctx, tx, q, v)
 	if err != nil {
-		return "", nil, fmt.Errorf("statedb: match %s %q: %w", key, v, err)
+		return "", by, nil, fmt.Errorf("statedb: match %s %q: %w", by, v, err)
 	}
 	switch len(ids) {
 	case 0:
-		return "", nil, nil
+		return "", by, nil, nil
 	case 1:
-		return ids[0], nil, nil
+		return ids[0], by, nil, nil
 	}
-	return "", []FieldError{{Field: "addresses", Reason: fmt.Sprintf("%s matches %d assets (%s); import by host name instead",
-		v, len(ids), strings.Join(ids, ", "))}}, nil
+	return "", by, []FieldError{{Field: "addresses", Reason: fmt.Sprintf(
+		"%s matches %d assets (%s); give the row a host name and import by host name", v, len(ids), strings.Join(ids, ", "))}}, nil
 }
 
 // queryStrings returns the first column of a query's rows.

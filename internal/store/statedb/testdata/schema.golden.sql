@@ -37,6 +37,36 @@ CREATE TABLE api_tokens (
 	revoked   INTEGER
 );
 
+-- table asset_addresses
+CREATE TABLE asset_addresses (
+	asset_id TEXT    NOT NULL REFERENCES assets (id) ON DELETE CASCADE,
+	address  TEXT    NOT NULL,
+	pos      INTEGER NOT NULL,
+	PRIMARY KEY (asset_id, address)
+) WITHOUT ROWID;
+
+-- table asset_version
+CREATE TABLE asset_version (
+	one     INTEGER PRIMARY KEY CHECK (one = 1),
+	version INTEGER NOT NULL
+);
+
+-- table assets
+CREATE TABLE assets (
+	id               TEXT PRIMARY KEY,
+	hostname         TEXT NOT NULL DEFAULT '' COLLATE NOCASE,
+	mac              TEXT NOT NULL DEFAULT '',
+	owner            TEXT NOT NULL DEFAULT '',
+	role             TEXT NOT NULL DEFAULT '' COLLATE NOCASE,
+	criticality      TEXT NOT NULL DEFAULT 'medium'
+		CHECK (criticality IN ('low', 'medium', 'high', 'critical')),
+	tags             TEXT NOT NULL DEFAULT '[]',
+	expected_sources TEXT NOT NULL DEFAULT '[]',
+	notes            TEXT NOT NULL DEFAULT '',
+	created          INTEGER NOT NULL,
+	updated          INTEGER NOT NULL
+);
+
 -- table consumer_checkpoints
 CREATE TABLE consumer_checkpoints (
 	consumer TEXT    PRIMARY KEY,
@@ -64,6 +94,39 @@ CREATE TABLE detector_state (
 	data     BLOB    NOT NULL,
 	updated  INTEGER NOT NULL
 ) WITHOUT ROWID;
+
+-- table intel_indicators
+CREATE TABLE intel_indicators (
+	source      TEXT NOT NULL,
+	type        TEXT NOT NULL,
+	value       TEXT NOT NULL,
+	confidence  INTEGER NOT NULL,
+	valid_from  INTEGER,
+	valid_until INTEGER,
+	revoked     INTEGER NOT NULL DEFAULT 0,
+	threat      TEXT NOT NULL DEFAULT '',
+	tags        TEXT NOT NULL DEFAULT '[]',
+	also        TEXT NOT NULL DEFAULT '',
+	data        BLOB NOT NULL,
+	first_seen  INTEGER NOT NULL,
+	last_seen   INTEGER NOT NULL,
+	hunted      INTEGER NOT NULL DEFAULT 0,
+	PRIMARY KEY (source, type, value)
+) WITHOUT ROWID;
+
+-- table intel_sources
+CREATE TABLE intel_sources (
+	name          TEXT PRIMARY KEY,
+	kind          TEXT NOT NULL,
+	cursor        TEXT NOT NULL DEFAULT '',
+	last_attempt  INTEGER,
+	last_success  INTEGER,
+	last_error    TEXT NOT NULL DEFAULT '',
+	failures      INTEGER NOT NULL DEFAULT 0,
+	indicators    INTEGER NOT NULL DEFAULT 0,
+	problems      INTEGER NOT NULL DEFAULT 0,
+	last_problems TEXT NOT NULL DEFAULT '[]'
+);
 
 -- table schema_migrations
 CREATE TABLE schema_migrations (
@@ -134,6 +197,12 @@ CREATE INDEX alerts_status    ON alerts (status, last_seen, id);
 -- index api_tokens_prefix
 CREATE INDEX api_tokens_prefix ON api_tokens (prefix);
 
+-- index asset_addresses_address
+CREATE INDEX asset_addresses_address ON asset_addresses (address);
+
+-- index assets_hostname
+CREATE UNIQUE INDEX assets_hostname ON assets (hostname) WHERE hostname != '';
+
 -- index dead_letters_input
 CREATE INDEX dead_letters_input ON dead_letters (input, id);
 
@@ -142,6 +211,9 @@ CREATE INDEX dead_letters_reason ON dead_letters (reason, id);
 
 -- index dead_letters_source
 CREATE INDEX dead_letters_source ON dead_letters (source, id);
+
+-- index intel_indicators_hunted
+CREATE INDEX intel_indicators_hunted ON intel_indicators (hunted) WHERE hunted = 0;
 
 -- index source_minutes_minute
 CREATE INDEX source_minutes_minute ON source_minutes (minute);
