@@ -73,7 +73,9 @@ func (s *Server) handleHosts(w http.ResponseWriter, r *http.Request) {
 	case "name":
 		slices.SortFunc(hosts, func(a, b risk.HostRisk) int { return strings.Compare(a.Host, b.Host) })
 	case "last_seen":
-		slices.SortFunc(hosts, func(a, b risk.HostRisk) int { return cmp.Or(b.LastSeen.Compare(a.LastSeen), strings.Compare(a.Host, b.Host)) })
+		slices.SortFunc(hosts, func(a, b risk.HostRisk) int {
+			return cmp.Or(b.LastSeen.Compare(a.LastSeen), strings.Compare(a.Host, b.Host))
+		})
 	default:
 		writeError(w, http.StatusBadRequest, errors.New("sort: want risk, name or last_seen"))
 		return
@@ -93,53 +95,57 @@ func (s *Server) handleHosts(w http.ResponseWriter, r *http.Request) {
 }
 
 func (s *Server) handleHost(w http.ResponseWriter, r *http.Request) {
-	if s.Risk == nil {
-		writeError(w, http.StatusServiceUnavailable, errors.New("host risk is not available"))
-		return
-	}
-	ctx := r.Context()
-	h, ok, err := s.Risk.Host(ctx, r.PathValue("id"))
-	if err != nil {
+	d, ok, err := HostDetailOf(r.Context(), s.Deps, r.PathValue("id"))
+	switch {
+	case err != nil:
 		writeError(w, http.StatusInternalServerError, err)
-		return
-	}
-	if !ok {
+	case !ok:
 		writeError(w, http.StatusNotFound, fmt.Errorf("no host %q with open alerts", r.PathValue("id")))
-		return
+	default:
+		writeJSON(w, http.StatusOK, d)
 	}
-	d := HostDetail{HostRisk: h, Open: []schema.Alert{}, Peers: []eventstore.Edge{}, Window: "24h"}
+}
+
+// HostDetailOf assembles GET /api/v1/hosts/{id} from d's risk service,
+// state and event store; ok is false when no host with open alerts has
+// that name, alias or asset id.
+func HostDetailOf(ctx context.Context, d Deps, id string) (HostDetail, bool, error) {
+	if d.Risk == nil {
+		return HostDetail{}, false, errors.New("host risk is not available")
+	}
+	h, ok, err := d.Risk.Host(ctx, id)
+	if err != nil || !ok {
+		return HostDetail{}, ok, err
+	}
+	out := HostDetail{HostRisk: h, Open: []schema.Alert{}, Window: "24h"}
 	for _, id := range h.AlertIDs[:min(100, len(h.AlertIDs))] {
-		a, err := s.State.Alert(ctx, id)
+		a, err := d.State.Alert(ctx, id)
 		if err != nil && !errors.Is(err, statedb.ErrNotFound) {
-			writeError(w, http.StatusInternalServerError, err)
-			return
+			return out, false, err
 		}
 		if err == nil {
-			d.Open = append(d.Open, a)
+			out.Open = append(out.Open, a)
 		}
 	}
-	if s.Risk.Assets != nil {
-		if as := s.Risk.Assets(); as != nil {
+	if d.Risk.Assets != nil {
+		if as := d.Risk.Assets(); as != nil {
 			for _, alias := range append([]string{h.Host}, h.Aliases...) {
 				if a, ok := as.AssetFor(alias); ok {
-					d.Asset = &a
+					out.Asset = &a
 					break
 				}
 			}
 		}
 	}
-	if d.Peers, err = s.topPeers(ctx, h.Aliases, 24*time.Hour, 10); err != nil {
-		writeError(w, http.StatusInternalServerError, err)
-		return
-	}
-	writeJSON(w, http.StatusOK, d)
+	out.Peers, err = topPeers(ctx, d.Events, h.Aliases, 24*time.Hour, 10)
+	return out, true, err
 }
 
 // topPeers returns the largest flow edges of the host's addresses over the
 // last window.
-func (s *Server) topPeers(ctx context.Context, aliases []string, window time.Duration, n int) ([]eventstore.Edge, error) {
+func topPeers(ctx context.Context, events *eventstore.Store, aliases []string, window time.Duration, n int) ([]eventstore.Edge, error) {
 	out := []eventstore.Edge{}
-	if s.Events == nil {
+	if events == nil {
 		return out, nil
 	}
 	to := time.Now().UTC()
@@ -148,7 +154,7 @@ func (s *Server) topPeers(ctx context.Context, aliases []string, window time.Dur
 		if err != nil {
 			continue
 		}
-		edges, err := s.Events.Graph(ctx, eventstore.GraphRequest{From: to.Add(-window), To: to,
+		edges, err := events.Graph(ctx, eventstore.GraphRequest{From: to.Add(-window), To: to,
 			Subnet: netip.PrefixFrom(ip, ip.BitLen()), Limit: n})
 		if err != nil {
 			return nil, err

@@ -62,7 +62,7 @@ type Deps struct {
 	// AssetsChanged is called after the asset inventory changed, so that
 	// enrichment and context reload it; nil means nobody listens.
 	AssetsChanged func()
-	Log   *slog.Logger
+	Log           *slog.Logger
 }
 
 // Server is the HTTP API.
@@ -143,6 +143,7 @@ func (s *Server) routes() {
 	m.Handle("POST /api/v1/tokens", s.auth(s.handleCreateToken, statedb.RoleAdmin))
 	m.Handle("DELETE /api/v1/tokens/{id}", s.auth(s.handleRevokeToken, statedb.RoleAdmin))
 	s.hostRoutes(read, []string{statedb.RoleAdmin, statedb.RoleAnalyst})
+	s.assetRoutes()
 }
 
 func (s *Server) handleReady(w http.ResponseWriter, _ *http.Request) {

@@ -48,6 +48,9 @@ func commands() map[string]command {
 		"sources": {"list log sources with counts, rates and parse errors", runSources},
 		"token":   {"create, list or revoke API tokens", runToken},
 		"rules":   {"list, lint or test detection rules", runRules},
+		"assets":  {"list, import or discover assets", runAssets},
+		"hosts":   {"rank hosts by risk; `vigil hosts HOST` explains one", runHosts},
+		"intel":   {"threat intel: import a file, list sources", runIntel},
 		"config":  {"config check: validate a configuration file", runConfig},
 		"version": {"print the version", func(_ context.Context, env *Env, _ []string) error {
 			fmt.Fprintln(env.Stdout, "vigil", Version)

@@ -6,9 +6,11 @@ import (
 	"os"
 	"time"
 
+	"github.com/vigil-soc/vigil/internal/client"
 	"github.com/vigil-soc/vigil/internal/config"
 	"github.com/vigil-soc/vigil/internal/node"
 	"github.com/vigil-soc/vigil/internal/simulate"
+	demointel "github.com/vigil-soc/vigil/internal/simulate/intel"
 )
 
 // runDemo starts a server on a temporary (or --data) directory and a
@@ -77,6 +79,9 @@ func runDemo(ctx context.Context, env *Env, args []string) error {
 	fmt.Fprintf(env.Stdout, "Vigil demo running.\n  console/API: %s\n  token:       %s\n  data:        %s\n"+
 		"  try:         curl -H 'Authorization: Bearer %s' '%s/api/v1/alerts'\n  stop:        Ctrl-C\n",
 		url, token, c.data, token, url)
+	if err := loadDemoIntel(ctx, url, token, env); err != nil {
+		log.Warn("demo threat feed not loaded", "err", err)
+	}
 	sim := simulate.New(simulate.Options{SyslogTCP: tcp, SyslogUDP: udp, HTTPURL: url, Token: token,
 		Speed: *speed, Start: time.Now().Add(-*history), Seed: time.Now().UnixNano(), Log: log})
 	go func() {
@@ -113,5 +118,18 @@ func describeDemoNetwork(cfg *config.Config) error {
 			cfg.Network.AdminHosts = append(cfg.Network.AdminHosts, h.IP.String())
 		}
 	}
+	return nil
+}
+
+// loadDemoIntel loads the demo's STIX feed through the API, as `vigil intel
+// import` would: the simulated attacker's C2 server and domain, so that the
+// host that beacons to them rises to the top of `vigil hosts`.
+func loadDemoIntel(ctx context.Context, url, token string, env *Env) error {
+	res, err := client.New(url, token).IntelImport(ctx, "demo-feed", "stix", demointel.DemoFeed())
+	if err != nil {
+		return err
+	}
+	fmt.Fprintf(env.Stdout, "  intel:       loaded %d indicators from the demo STIX feed (%d skipped)\n",
+		res.Indicators, len(res.Problems))
 	return nil
 }

@@ -38,6 +38,9 @@ type RetroHunt struct {
 	Days    int
 	Window  time.Duration
 	Metrics *Metrics
+	// Prioritize, when set, refines each alert before it is stored, as
+	// the detection stage does for live alerts.
+	Prioritize func(*schema.Alert)
 	// Now is the clock (time.Now when nil).
 	Now func() time.Time
 }
@@ -100,7 +103,11 @@ func (r *RetroHunt) pass(ctx context.Context, m *Matcher, from, to time.Time) (i
 		hits = m.Match(ev, hits[:0])
 		for _, h := range hits {
 			r.Metrics.hit(h.Source, true)
-			pending = append(pending, AlertFor(ev, h, true))
+			a := AlertFor(ev, h, true)
+			if r.Prioritize != nil {
+				r.Prioritize(&a)
+			}
+			pending = append(pending, a)
 		}
 		if len(pending) >= 500 {
 			return flush()

@@ -199,7 +199,7 @@ func normalizeIP(v string) (string, error) {
 func NormalizeDomain(v string) (string, error) {
 	v = strings.TrimSuffix(strings.ToLower(strings.TrimSpace(v)), ".")
 	v = strings.TrimPrefix(v, "*.")
-	if v == "" || len(v) > 253 || strings.ContainsAny(v, " /:@\t") || strings.HasPrefix(v, ".") ||
+	if v == "" || len(v) > 253 || strings.ContainsAny(v, " /:@*\t") || strings.HasPrefix(v, ".") ||
 		strings.Contains(v, "..") {
 		return "", fmt.Errorf("domain: invalid name %q", v)
 	}

@@ -201,3 +201,20 @@ func TestNormalize(t *testing.T) {
 		}
 	}
 }
+
+// TestNormalizeStable checks that normal forms normalise to themselves.
+func TestNormalizeStable(t *testing.T) {
+	t.Parallel()
+	for _, tc := range []struct {
+		typ Type
+		in  string
+	}{{TypeURL, "."}, {TypeURL, "http://:80/"}, {TypeDomain, "*.*.a"}, {TypeDomain, "*.evil.com"}, {TypeURL, "x.org/A"}} {
+		n, err := Normalize(tc.typ, tc.in)
+		if err != nil {
+			continue
+		}
+		if again, err := Normalize(tc.typ, n); err != nil || again != n {
+			t.Errorf("Normalize(%s, %q) = %q, which normalises to %q, %v", tc.typ, tc.in, n, again, err)
+		}
+	}
+}

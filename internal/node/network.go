@@ -21,7 +21,7 @@ import (
 // NewNetworkEngine builds the network analytics engine from the network
 // section: the analyzers with their settings, the shared prevalence
 // tracker and the phase-two context.
-func NewNetworkEngine(c config.NetworkConfig, hostAlerts netflow.HostAlerts) (*netflow.Engine, error) {
+func NewNetworkEngine(c config.NetworkConfig, hostAlerts netflow.HostAlerts, in netflow.Intel) (*netflow.Engine, error) {
 	internal, err := flow.NewSet(c.InternalNetworks)
 	if err != nil {
 		return nil, fmt.Errorf("network.internal_networks: %w", err)
@@ -72,7 +72,7 @@ func NewNetworkEngine(c config.NetworkConfig, hostAlerts netflow.HostAlerts) (*n
 		return nil, fmt.Errorf("network.business_hours.timezone: %w", err)
 	}
 	return netflow.New(netflow.Options{Internal: internal, Analyzers: as, Prevalence: prev, Lateness: c.Lateness.Duration,
-		Assets: assetMap(c.Assets), AdminHosts: admins, AdminPorts: ports, HostAlerts: hostAlerts,
+		Assets: assetMap(c.Assets), AdminHosts: admins, AdminPorts: ports, HostAlerts: hostAlerts, Intel: in,
 		Hours: netflow.Hours{Start: c.BusinessHours.Start, End: c.BusinessHours.End,
 			Days: c.BusinessHours.Weekdays(), Loc: loc}}), nil
 }

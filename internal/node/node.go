@@ -25,13 +25,16 @@ import (
 	"github.com/vigil-soc/vigil/internal/detect/bruteforce"
 	"github.com/vigil-soc/vigil/internal/detect/netflow"
 	"github.com/vigil-soc/vigil/internal/detect/rules"
+	"github.com/vigil-soc/vigil/internal/enrich"
 	"github.com/vigil-soc/vigil/internal/importer"
 	"github.com/vigil-soc/vigil/internal/ingest"
 	"github.com/vigil-soc/vigil/internal/input/flowcollect"
 	"github.com/vigil-soc/vigil/internal/input/syslognet"
+	"github.com/vigil-soc/vigil/internal/intel"
 	"github.com/vigil-soc/vigil/internal/parse/auto"
 	"github.com/vigil-soc/vigil/internal/parse/syslog"
 	"github.com/vigil-soc/vigil/internal/pipeline"
+	"github.com/vigil-soc/vigil/internal/risk"
 	"github.com/vigil-soc/vigil/internal/store/eventstore"
 	"github.com/vigil-soc/vigil/internal/store/statedb"
 )
@@ -66,8 +69,20 @@ type Node struct {
 	Rules   *rules.Manager
 	Syslog  *syslognet.Server
 	API     *api.Server
+	// Intel is the threat-intel manager; IntelMetrics its metrics.
+	Intel        *intel.Manager
+	IntelMetrics *intel.Metrics
+	// Enricher adds asset, GeoIP and ASN context to events before they
+	// enter the ingest log; Sink is the ingest log behind it, which every
+	// input submits to.
+	Enricher *enrich.Enricher
+	Sink     enrichingSink
+	// Risk ranks hosts by their open alerts.
+	Risk *risk.Service
 
 	recorder ingest.RejectRecorder
+	geo      *enrich.GeoIP
+	prio     *risk.Prioritizer
 	lock     *dirLock
 	httpLn   net.Listener
 	// AdminToken is set when this start created the first admin token.
@@ -105,15 +120,25 @@ func Open(ctx context.Context, cfg *config.Config, o Options, log *slog.Logger) 
 		ingest.NewMetrics(n.Reg), log); err != nil {
 		return nil, err
 	}
+	if err := n.buildEnricher(ctx); err != nil {
+		return nil, err
+	}
+	n.Sink = enrichingSink{log: n.Ingest, e: n.Enricher}
 	n.Inputs = ingest.NewInputMetrics(n.Reg)
 	n.Rejects = statedb.NewRejectWriter(n.State, log, statedb.RejectWriterOptions{})
 	n.recorder = &ingest.CountingRecorder{Next: n.Rejects, Metrics: n.Inputs}
 	n.Store = pipeline.NewStoreStage(n.Events, n.State, log)
+	n.prio = &risk.Prioritizer{Assets: indexLookupFunc(n), Open: openAlerts{n.State}.OpenAlerts}
+	if err := n.buildIntel(ctx); err != nil {
+		return nil, err
+	}
 	det, err := n.detectors()
 	if err != nil {
 		return nil, err
 	}
 	n.Detect = pipeline.NewDetectStage(det, n.State, cfg.Alerts.GroupWindow.Duration, log)
+	n.Risk = n.riskService()
+	n.Detect.SetPrioritizer(n.prio.Apply)
 	if err := n.ensureAdminToken(ctx); err != nil {
 		return nil, err
 	}
@@ -142,8 +167,11 @@ func (n *Node) detectors() (detect.Detector, error) {
 		n.Log.Warn("some rules did not load; see `vigil rules lint`", "loaded", st.Loaded, "failed", len(st.Errors))
 	}
 	set = append(set, n.Rules)
+	if n.Cfg.Intel.Enabled {
+		set = append(set, intel.NewDetector(n.Intel, n.IntelMetrics))
+	}
 	if n.Cfg.Network.Enabled {
-		eng, err := NewNetworkEngine(n.Cfg.Network, openAlerts{n.State})
+		eng, err := NewNetworkEngine(n.Cfg.Network, openAlerts{n.State}, networkIntel{n.Intel})
 		if err != nil {
 			return nil, err
 		}
@@ -200,14 +228,14 @@ func (n *Node) buildListeners() error {
 	if cfg.Syslog.UDP != "" || cfg.Syslog.TCP != "" || cfg.Syslog.TLS != "" {
 		n.Syslog, err = syslognet.New(syslognet.Config{UDP: cfg.Syslog.UDP, TCP: cfg.Syslog.TCP, TLS: cfg.Syslog.TLS,
 			CertFile: cfg.Syslog.Cert, KeyFile: cfg.Syslog.Key, DataDir: n.Opts.DataDir,
-			MaxMessage: cfg.Syslog.MaxMessageBytes}, n.Ingest, n.recorder, parser, n.Log)
+			MaxMessage: cfg.Syslog.MaxMessageBytes}, n.Sink, n.recorder, parser, n.Log)
 		if err != nil {
 			return err
 		}
 	}
 	if cfg.Flows.NetFlow != "" || cfg.Flows.IPFIX != "" || cfg.Flows.SFlow != "" {
 		n.Flows, err = flowcollect.New(flowcollect.Config{NetFlowAddr: cfg.Flows.NetFlow, IPFIXAddr: cfg.Flows.IPFIX,
-			SFlowAddr: cfg.Flows.SFlow}, n.Ingest, n.recorder, n.Log)
+			SFlowAddr: cfg.Flows.SFlow}, n.Sink, n.recorder, n.Log)
 		if err != nil {
 			return err
 		}
@@ -217,8 +245,9 @@ func (n *Node) buildListeners() error {
 	}
 	n.API = api.New(api.Config{MaxBodyBytes: cfg.HTTP.MaxBodyBytes, MaxEventBytes: cfg.HTTP.MaxEventBytes,
 		Version: n.Opts.Version}, api.Deps{
-		Sink: n.Ingest, Rejects: n.recorder, Inputs: n.Inputs, Events: n.Events, State: n.State,
-		Registry: n.Reg, Ready: n.ready, Import: n.Import, Graph: graphContext(cfg.Network), Log: n.Log})
+		Sink: n.Sink, Rejects: n.recorder, Inputs: n.Inputs, Events: n.Events, State: n.State,
+		Registry: n.Reg, Ready: n.ready, Import: n.Import, Graph: graphContext(cfg.Network), Log: n.Log,
+		Risk: n.Risk, Intel: intelService{n}, AssetsChanged: n.ReloadAssets})
 	ln, err := net.Listen("tcp", cfg.HTTP.Listen)
 	if err != nil {
 		return fmt.Errorf("http listener: %w", err)
@@ -253,7 +282,7 @@ func (n *Node) Import(ctx context.Context, paths []string, format string) (impor
 	if err != nil {
 		return importer.Summary{}, err
 	}
-	im := importer.New(n.Ingest, n.recorder, importer.Options{Format: f}, n.Log)
+	im := importer.New(n.Sink, n.recorder, importer.Options{Format: f}, n.Log)
 	return im.Run(ctx, paths)
 }
 
@@ -276,6 +305,9 @@ func (n *Node) Run(ctx context.Context) error {
 	add("dead letters", n.Rejects.Run)
 	add("retention", n.retentionLoop)
 	add("rules reload", n.Rules.Run)
+	if n.Cfg.Intel.Enabled {
+		add("threat intel", n.Intel.Run)
+	}
 	if n.Syslog != nil {
 		add("syslog", n.Syslog.Run)
 	}
@@ -332,6 +364,9 @@ func (n *Node) Close() {
 	}
 	if n.Events != nil {
 		_ = n.Events.Close()
+	}
+	if n.geo != nil {
+		_ = n.geo.Close()
 	}
 	if n.State != nil {
 		_ = n.State.Close()

@@ -53,14 +53,22 @@ func (s *Service) Hosts(ctx context.Context) ([]HostRisk, error) {
 }
 
 // Host returns one host's risk by its name, one of its aliases (an
-// address or host name its alerts carry) or its asset id.
+// address or host name its alerts carry), its asset id, or any name or
+// address of its asset.
 func (s *Service) Host(ctx context.Context, id string) (HostRisk, bool, error) {
 	all, err := s.Hosts(ctx)
 	if err != nil {
 		return HostRisk{}, false, err
 	}
+	var as schema.Asset
+	if s.Assets != nil {
+		if l := s.Assets(); l != nil {
+			as, _ = l.AssetFor(id)
+		}
+	}
 	for _, h := range all {
-		if h.Host == id || (h.AssetID != "" && h.AssetID == id) || slices.Contains(h.Aliases, id) {
+		if h.Host == id || (h.AssetID != "" && h.AssetID == id) || slices.Contains(h.Aliases, id) ||
+			(as.Name != "" && h.Host == as.Name) {
 			return h, true, nil
 		}
 	}

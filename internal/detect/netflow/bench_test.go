@@ -33,7 +33,7 @@ func benchCorpus(b *testing.B) []netsim.Record {
 
 func benchEngine(b *testing.B) *netflowEngine {
 	b.Helper()
-	eng, err := node.NewNetworkEngine(config.Default().Network, nil)
+	eng, err := node.NewNetworkEngine(config.Default().Network, nil, nil)
 	if err != nil {
 		b.Fatal(err)
 	}

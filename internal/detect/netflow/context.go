@@ -31,7 +31,7 @@ type IntelHit struct {
 
 // Intel looks destinations up in threat intelligence. It may be nil.
 type Intel interface {
-	Lookup(addr netip.Addr, name string) (IntelHit, bool)
+	Lookup(addr netip.Addr, name string, at time.Time) (IntelHit, bool)
 }
 
 // HostAlerts counts a host's open alerts (from every detector) other than
@@ -272,7 +272,7 @@ func (p *phaseTwo) intelHit(s flow.Signal) (IntelHit, bool) {
 	if p.intel == nil {
 		return IntelHit{}, false
 	}
-	return p.intel.Lookup(s.Peer, s.PeerName)
+	return p.intel.Lookup(s.Peer, s.PeerName, s.Start)
 }
 
 // otherAlerts counts the host's alerts of other kinds: the larger of the

@@ -12,7 +12,10 @@ import (
 
 type intelList map[netip.Addr]IntelHit
 
-func (l intelList) Lookup(a netip.Addr, _ string) (IntelHit, bool) { h, ok := l[a]; return h, ok }
+func (l intelList) Lookup(a netip.Addr, _ string, _ time.Time) (IntelHit, bool) {
+	h, ok := l[a]
+	return h, ok
+}
 
 // TestPhaseTwo checks each context rule on hand-built signals.
 func TestPhaseTwo(t *testing.T) {

@@ -42,7 +42,7 @@ func runScenarios(t testing.TB, o netsim.Options, cut func(n int) bool) *scenari
 		}
 	}
 	newEngine := func() *netflow.Engine {
-		eng, err := node.NewNetworkEngine(cfg, nil)
+		eng, err := node.NewNetworkEngine(cfg, nil, nil)
 		if err != nil {
 			t.Fatal(err)
 		}
