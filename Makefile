@@ -6,7 +6,7 @@ FUZZTIME ?= 3s
 SHARED  ?= $(abspath ../shared)
 export VIGIL_SHARED := $(SHARED)
 
-.PHONY: all build run demo test unit fuzz vet lint bench conformance clean
+.PHONY: all build run demo test unit fuzz vet lint bench conformance docs clean
 
 all: build
 
@@ -47,6 +47,10 @@ bench:
 # Conformance against ../shared (skips without it): Zeek TSV/JSON equivalence
 # and edge cases, EVTX vs JSON twins, SigmaHQ regression samples and rule
 # loading. Fails when any check fails.
+# Regenerate docs pages that include package documentation.
+docs:
+	sh docs/src/gen.sh
+
 conformance:
 	$(GO) test -count=1 -run 'Conformance|Shared|Regression|EVTX|Pairs|EdgeCases|LoadSigmaHQ' -v \
 		./internal/parse/... ./internal/importer/ ./internal/detect/sigma/ > conformance.out 2>&1; \

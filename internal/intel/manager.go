@@ -49,8 +49,14 @@ type Manager struct {
 	matcher atomic.Pointer[Matcher]
 	rebuild chan struct{}
 	hunt    chan struct{}
+	// pending counts rebuilds and hunts asked for and not yet finished.
+	pending atomic.Int32
 	mu      sync.Mutex // serialises rebuilds
 }
+
+// Busy reports whether a matcher rebuild or a retro-hunt is running or
+// waiting to run.
+func (m *Manager) Busy() bool { return m.pending.Load() > 0 }
 
 // NewManager returns a manager; hunter may be nil (no retro-hunt).
 func NewManager(store Store, sources []SourceConfig, hunter Hunter, metrics *Metrics, log *slog.Logger) *Manager {
@@ -108,16 +114,20 @@ func (m *Manager) Run(ctx context.Context) error {
 			if err := m.Load(ctx); err != nil && ctx.Err() == nil {
 				m.log.Warn("threat intel matcher rebuild failed", "err", err)
 			}
+			m.pending.Add(-1)
 		case <-m.hunt:
 			m.runHunt(ctx)
+			m.pending.Add(-1)
 		}
 	}
 }
 
 func (m *Manager) kick(c chan struct{}) {
+	m.pending.Add(1)
 	select {
 	case c <- struct{}{}:
 	default:
+		m.pending.Add(-1) // one is waiting already
 	}
 }
 

@@ -23,7 +23,9 @@ type OpenAlerts func(host, exceptRule string) int
 // priority = 6 − the points rounded half up (a tie goes to the more urgent
 // priority: one half-point step alone raises urgency but does not lower
 // it), kept within 1..5. The
-// reasons are written to the alert's details ("priority.why").
+// reasons are written to the alert's details ("priority.why"), and so is
+// the asset's name, role and criticality ("asset.*") when the inventory
+// knows the host.
 type Prioritizer struct {
 	Assets AssetLookup
 	Open   OpenAlerts
@@ -33,7 +35,20 @@ type Prioritizer struct {
 func (p *Prioritizer) Apply(a *schema.Alert) {
 	pts := float64(a.Severity)
 	why := []string{"severity " + a.Severity.String()}
-	if crit := p.criticality(a); crit != "" {
+	as := p.asset(a)
+	if a.Details == nil {
+		a.Details = map[string]string{}
+	}
+	if as.Name != "" {
+		a.Details["asset.name"] = as.Name
+		if as.Role != "" {
+			a.Details["asset.role"] = as.Role
+		}
+		if as.Criticality != "" {
+			a.Details["asset.criticality"] = as.Criticality
+		}
+	}
+	if crit := as.Criticality; crit != "" {
 		adj := map[string]float64{"low": -0.5, "high": 0.5, "critical": 1}[crit]
 		pts += adj
 		why = append(why, fmt.Sprintf("asset criticality %s (%+.1f)", crit, adj))
@@ -59,25 +74,24 @@ func (p *Prioritizer) Apply(a *schema.Alert) {
 		}
 	}
 	a.Priority = min(5, max(1, 6-int(math.Floor(pts+0.5))))
-	if a.Details == nil {
-		a.Details = map[string]string{}
-	}
 	a.Details["priority.why"] = strings.Join(why, "; ")
 }
 
-func (p *Prioritizer) criticality(a *schema.Alert) string {
+// asset finds the inventory entry of the alert's host (by name, else by
+// its source address); the zero Asset when there is none.
+func (p *Prioritizer) asset(a *schema.Alert) schema.Asset {
 	if p.Assets == nil {
-		return ""
+		return schema.Asset{}
 	}
 	for _, h := range []string{a.Host, a.SourceIP} {
 		if h == "" {
 			continue
 		}
-		if as, ok := p.Assets.AssetFor(h); ok && as.Criticality != "" {
-			return as.Criticality
+		if as, ok := p.Assets.AssetFor(h); ok {
+			return as
 		}
 	}
-	return ""
+	return schema.Asset{}
 }
 
 // intelConfidence reads the confidence of the indicator behind an alert:

@@ -12,11 +12,15 @@
 //	medium    two or more distinct detections, all below high
 //	low       one detection below high
 //
-// Within a level the score adds each distinct detection's weight
-// (informational 1, low 2, medium 5, high 10, critical 20), halved for every
-// HalfLife since its last evidence, scaled by the asset's criticality
-// (low 0.75, medium 1, high 1.5, critical 2); the sum is capped below the
-// next level. The score is 100 × level + that sum (at most 99).
+// Within a level, hosts in contact with known C2 come first (+50). Then the
+// score adds each distinct detection's weight (informational 1, low 2,
+// medium 5, high 10, critical 20), halved for every HalfLife since its last
+// evidence, scaled by the asset's criticality (low 0.75, medium 1, high 1.5,
+// critical 2); half that sum counts, at most 49. The score is 100 × level +
+// those points (at most 99), so the level always decides first.
+//
+// Alerts about a whole subnet (the network baselines per /24) are not any
+// one host's risk and are left out.
 package risk
 
 import (
@@ -108,6 +112,9 @@ func Compute(alerts []schema.Alert, assets AssetLookup, now time.Time, o Options
 	hosts := map[string]*hostAcc{}
 	for i := range alerts {
 		a := &alerts[i]
+		if strings.HasPrefix(a.Details["phase1.entity"], "subnet ") {
+			continue // about a whole network, not one host
+		}
 		h := hostFor(hosts, a, assets)
 		h.add(a)
 	}
@@ -217,7 +224,11 @@ func (h *hostAcc) finish(now time.Time, o Options) HostRisk {
 	n := len(r.Detections)
 	level := matrixLevel(n, top, r.C2)
 	sum *= CriticalityFactor(r.Criticality)
-	r.Score = float64(level)*100 + math.Min(99, math.Round(sum*10)/10)
+	within := math.Min(49, sum/2)
+	if r.C2 {
+		within += 50
+	}
+	r.Score = float64(level)*100 + math.Round(within*10)/10
 	r.Level = LevelName(level)
 	r.Why = h.why(n, top, level)
 	return r

@@ -3,6 +3,7 @@ package risk
 import (
 	"slices"
 	"strconv"
+	"strings"
 	"testing"
 	"time"
 
@@ -50,9 +51,9 @@ func TestMatrixOrder(t *testing.T) {
 		order = append(order, h.Host)
 		levels[h.Host] = h.Level
 	}
-	// The C2 host and the single-high host are both "high"; the C2 contact
-	// is medium severity, so the single high detection scores above it.
-	want := []string{"multi-high", "single-high", "c2-only", "multi-low", "single-low"}
+	// The C2 host and the single-high host are both "high"; within a level
+	// contact with known C2 comes first.
+	want := []string{"multi-high", "c2-only", "single-high", "multi-low", "single-low"}
 	if !slices.Equal(order, want) {
 		t.Fatalf("order = %v, want %v", order, want)
 	}
@@ -63,8 +64,14 @@ func TestMatrixOrder(t *testing.T) {
 			t.Errorf("%s: level %s, want %s", h, levels[h], l)
 		}
 	}
-	if got[2].Why[0] == "" || !got[2].C2 {
-		t.Errorf("C2 host explains nothing: %+v", got[2])
+	if !strings.HasPrefix(got[1].Why[0], "contact with known C2") || !got[1].C2 {
+		t.Errorf("C2 host does not say so: %+v", got[1])
+	}
+	// Subnet-wide alerts are no host's risk.
+	sub := alert("10.0.3.0", "vigil.network.baseline", schema.SeverityCritical, 0)
+	sub.Details = map[string]string{"phase1.entity": "subnet 10.0.3.0/24"}
+	if got := Compute([]schema.Alert{sub}, nil, now, Options{}); len(got) != 0 {
+		t.Errorf("subnet alert made a host: %+v", got)
 	}
 }
 
@@ -89,14 +96,14 @@ func TestDecay(t *testing.T) {
 	t.Parallel()
 	got := Compute([]schema.Alert{alert("old", "r1", schema.SeverityHigh, 14*24*time.Hour), alert("new", "r1", schema.SeverityHigh, 0)},
 		nil, now, Options{})
-	if got[0].Host != "new" || got[0].Score != 310 || got[1].Score != 302.5 {
+	if got[0].Host != "new" || got[0].Score != 305 || got[1].Score != 301.3 {
 		t.Fatalf("decay: %+v", got)
 	}
 }
 
 func TestPriority(t *testing.T) {
 	t.Parallel()
-	assets := assetMap{"dc01": {Name: "dc01", Criticality: "critical"}, "kiosk": {Name: "kiosk", Criticality: "low"}}
+	assets := assetMap{"dc01": {Name: "dc01", Role: "domain controller", Criticality: "critical"}, "kiosk": {Name: "kiosk", Criticality: "low"}}
 	open := func(host, except string) int {
 		if host == "dc01" {
 			return 3
@@ -123,6 +130,9 @@ func TestPriority(t *testing.T) {
 	for _, tc := range tests {
 		a := tc.a
 		p.Apply(&a)
+		if tc.a.Host == "dc01" && (a.Details["asset.role"] != "domain controller" || a.Details["asset.criticality"] != "critical") {
+			t.Errorf("%s: asset details %v", tc.name, a.Details)
+		}
 		if a.Priority != tc.want {
 			t.Errorf("%s: priority %d (%s), want %d", tc.name, a.Priority, a.Details["priority.why"], tc.want)
 		}

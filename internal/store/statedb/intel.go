@@ -76,11 +76,9 @@ func (d *DB) RecordIntelFetch(ctx context.Context, f intel.Fetched) (added int, 
 		chunk := ins[:min(len(ins), intelChunk)]
 		ins = ins[len(chunk):]
 		if err := d.write(ctx, func(tx *sql.Tx) error {
-			n, err := upsertIndicators(ctx, tx, f.Source, f.At, chunk)
-			added += n
-			return err
+			return upsertIndicators(ctx, tx, f.Source, f.At, chunk)
 		}); err != nil {
-			return added, err
+			return 0, err
 		}
 	}
 	err = d.write(ctx, func(tx *sql.Tx) error {
@@ -89,6 +87,10 @@ func (d *DB) RecordIntelFetch(ctx context.Context, f intel.Fetched) (added int, 
 		}
 		if f.Err != nil {
 			return nil
+		}
+		if err := tx.QueryRowContext(ctx, `SELECT count(*) FROM intel_indicators WHERE source = ? AND first_seen = ?`,
+			f.Source, nsOf(f.At)).Scan(&added); err != nil {
+			return fmt.Errorf("statedb: count new indicators of %s: %w", f.Source, err)
 		}
 		if f.Batch.Full {
 			if _, err := tx.ExecContext(ctx, `DELETE FROM intel_indicators WHERE source = ? AND last_seen < ?`,
@@ -137,39 +139,39 @@ indicators = (SELECT count(*) FROM intel_indicators WHERE source = ?) WHERE name
 	return nil
 }
 
-// upsertIndicators writes indicators of one source seen at "at"; it
-// returns how many were new.
-func upsertIndicators(ctx context.Context, tx *sql.Tx, source string, at time.Time, ins []intel.Indicator) (int, error) {
-	stmt, err := tx.PrepareContext(ctx, `INSERT INTO intel_indicators (source, type, value, confidence, valid_from,
-valid_until, revoked, threat, tags, also, data, first_seen, last_seen) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
-ON CONFLICT (source, type, value) DO UPDATE SET confidence = excluded.confidence, valid_from = excluded.valid_from,
-valid_until = excluded.valid_until, revoked = excluded.revoked, threat = excluded.threat, tags = excluded.tags,
-also = excluded.also, data = excluded.data, last_seen = excluded.last_seen
-RETURNING first_seen`)
-	if err != nil {
-		return 0, fmt.Errorf("statedb: store indicators of %s: %w", source, err)
-	}
-	defer stmt.Close()
-	now, added := nsOf(at), 0
+// upsertIndicators writes indicators of one source seen at "at", several
+// rows per statement. New rows get first_seen = at.
+func upsertIndicators(ctx context.Context, tx *sql.Tx, source string, at time.Time, ins []intel.Indicator) error {
+	now := nsOf(at)
+	args := make([]any, 0, len(ins)*13)
 	for i := range ins {
 		in := &ins[i]
-		tags, _ := json.Marshal(in.Tags)
+		tags := "[]"
+		if len(in.Tags) > 0 {
+			b, _ := json.Marshal(in.Tags)
+			tags = string(b)
+		}
 		also := ""
 		if len(in.Also) > 0 {
 			b, _ := json.Marshal(in.Also)
 			also = string(b)
 		}
-		data, _ := json.Marshal(indicatorDetails{ID: in.ID, Description: in.Description})
-		var first int64
-		if err := stmt.QueryRowContext(ctx, source, string(in.Type), in.Value, in.Confidence, toNS(in.ValidFrom),
-			toNS(in.ValidUntil), in.Revoked, in.Threat, string(tags), also, data, now, now).Scan(&first); err != nil {
-			return added, fmt.Errorf("statedb: store indicator %s of %s: %w", in.Key(), source, err)
+		data := []byte("{}")
+		if in.ID != "" || in.Description != "" {
+			data, _ = json.Marshal(indicatorDetails{ID: in.ID, Description: in.Description})
 		}
-		if first == now {
-			added++
-		}
+		args = append(args, source, string(in.Type), in.Value, in.Confidence, toNS(in.ValidFrom), toNS(in.ValidUntil),
+			in.Revoked, in.Threat, tags, also, data, now, now)
 	}
-	return added, nil
+	err := execMulti(ctx, tx, `INSERT INTO intel_indicators (source, type, value, confidence, valid_from,
+valid_until, revoked, threat, tags, also, data, first_seen, last_seen)`, `ON CONFLICT (source, type, value) DO UPDATE SET
+confidence = excluded.confidence, valid_from = excluded.valid_from, valid_until = excluded.valid_until,
+revoked = excluded.revoked, threat = excluded.threat, tags = excluded.tags, also = excluded.also, data = excluded.data,
+last_seen = excluded.last_seen`, 13, args)
+	if err != nil {
+		return fmt.Errorf("statedb: store indicators of %s: %w", source, err)
+	}
+	return nil
 }
 
 // IntelSources returns the status of every source that has been fetched.
