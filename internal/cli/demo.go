@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"os"
+	"strings"
 	"time"
 
 	"github.com/vigil-soc/vigil/internal/client"
@@ -11,6 +12,8 @@ import (
 	"github.com/vigil-soc/vigil/internal/node"
 	"github.com/vigil-soc/vigil/internal/simulate"
 	demointel "github.com/vigil-soc/vigil/internal/simulate/intel"
+	"github.com/vigil-soc/vigil/internal/simulate/netsim"
+	"github.com/vigil-soc/vigil/internal/store/statedb"
 )
 
 // runDemo starts a server on a temporary (or --data) directory and a
@@ -82,6 +85,11 @@ func runDemo(ctx context.Context, env *Env, args []string) error {
 	if err := loadDemoIntel(ctx, url, token, env); err != nil {
 		log.Warn("demo threat feed not loaded", "err", err)
 	}
+	if *netDays > 0 {
+		if err := loadDemoAssets(ctx, url, token, env); err != nil {
+			log.Warn("demo asset inventory not loaded", "err", err)
+		}
+	}
 	sim := simulate.New(simulate.Options{SyslogTCP: tcp, SyslogUDP: udp, HTTPURL: url, Token: token,
 		Speed: *speed, Start: time.Now().Add(-*history), Seed: time.Now().UnixNano(), Log: log})
 	go func() {
@@ -118,6 +126,36 @@ func describeDemoNetwork(cfg *config.Config) error {
 			cfg.Network.AdminHosts = append(cfg.Network.AdminHosts, h.IP.String())
 		}
 	}
+	return nil
+}
+
+// loadDemoAssets imports the simulated network's hosts into the asset
+// inventory through the API, as `vigil assets import` would: names, roles,
+// and criticality by role (the domain controller critical, servers high,
+// workstations medium).
+func loadDemoAssets(ctx context.Context, url, token string, env *Env) error {
+	nw, err := simulate.NetworkLayout(0)
+	if err != nil {
+		return err
+	}
+	var b strings.Builder
+	b.WriteString("hostname,ip,role,criticality,expected_sources\n")
+	for _, h := range nw.Hosts {
+		crit := "high"
+		switch h.Role {
+		case netsim.RoleDC:
+			crit = "critical"
+		case netsim.RoleWorkstation:
+			crit = "medium"
+		}
+		fmt.Fprintf(&b, "%s,%s,%s,%s,zeek\n", h.Name, h.IP, h.Role, crit)
+	}
+	rep, err := client.New(url, token).ImportAssets(ctx, strings.NewReader(b.String()), statedb.ImportByHostname)
+	if err != nil {
+		return err
+	}
+	fmt.Fprintf(env.Stdout, "  assets:      imported %d hosts of the simulated network into the inventory\n",
+		rep.Created+rep.Updated+rep.Unchanged)
 	return nil
 }
 

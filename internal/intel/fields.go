@@ -61,7 +61,7 @@ func (q *query) hashList(v, field string) {
 
 // emails reads one or more addresses ("a@x", "Name <a@x>", comma lists).
 func (q *query) emails(v, field string) {
-	if len(q.m.emails) == 0 {
+	if q.m.emails.len() == 0 {
 		return
 	}
 	for part := range strings.SplitSeq(v, ",") {
@@ -74,8 +74,8 @@ func (q *query) emails(v, field string) {
 		if !strings.Contains(a, "@") {
 			continue
 		}
-		if i, ok := q.m.emails[q.lower(a)]; ok {
-			q.report(i, TypeEmail, strings.ToLower(a), a, field, DirObserved)
+		if i, ok := q.m.lookupStr(q.m.emails, q.lower(a)); ok {
+			q.reportKey(i, q.lower(a), TypeEmail, a, field, DirObserved)
 		}
 	}
 }

@@ -62,15 +62,15 @@ func (q *query) match() {
 	if ev.URL.Domain != ev.Destination.Domain && ev.URL.Domain != ev.DNS.Question.Name {
 		q.domain(ev.URL.Domain, "url.domain", DirContacted)
 	}
-	if len(m.urls) > 0 && ev.URL.Full != "" {
+	if m.urls.len() > 0 && ev.URL.Full != "" {
 		q.url(ev.URL.Full)
 	}
-	if len(m.hashes) > 0 {
+	if m.hashes.len() > 0 {
 		q.hash(ev.File.Hash.MD5, "file.hash.md5", "")
 		q.hash(ev.File.Hash.SHA1, "file.hash.sha1", "")
 		q.hash(ev.File.Hash.SHA256, "file.hash.sha256", "")
 	}
-	if len(m.hashes) > 0 || len(m.emails) > 0 {
+	if m.hashes.len() > 0 || m.emails.len() > 0 {
 		q.fields()
 	}
 }
@@ -148,13 +148,13 @@ func (q *query) lower(s string) string {
 
 // domain looks name and each parent domain up.
 func (q *query) domain(name, field, dir string) {
-	if name == "" || len(q.m.names) == 0 {
+	if name == "" || q.m.names.len() == 0 {
 		return
 	}
 	d := strings.TrimSuffix(q.lower(name), ".")
 	for {
-		if i, ok := q.m.names[d]; ok {
-			q.report(i, TypeDomain, strings.Clone(d), name, field, dir)
+		if i, ok := q.m.lookupStr(q.m.names, d); ok {
+			q.reportKey(i, d, TypeDomain, name, field, dir)
 		}
 		dot := strings.IndexByte(d, '.')
 		if dot < 0 {
@@ -169,8 +169,8 @@ func (q *query) url(full string) {
 	if err != nil {
 		return
 	}
-	if i, ok := q.m.urls[u]; ok {
-		q.report(i, TypeURL, u, full, "url.full", DirContacted)
+	if i, ok := q.m.lookupStr(q.m.urls, u); ok {
+		q.reportKey(i, u, TypeURL, full, "url.full", DirContacted)
 	}
 }
 
@@ -192,12 +192,12 @@ func (q *query) hash(v, field, prefix string) {
 		}
 		k = unsafeString(q.buf[:n])
 	}
-	if i, ok := q.m.hashes[k]; ok {
-		t, val, dir := hashType(len(v), prefix), strings.Clone(k[len(prefix):]), DirObserved
+	if i, ok := q.m.lookupStr(q.m.hashes, k); ok {
+		t, dir := hashType(len(v), prefix), DirObserved
 		if prefix != "" {
 			dir = DirContacted
 		}
-		q.report(i, t, val, v, field, dir)
+		q.reportKey(i, k, t, v, field, dir)
 	}
 }
 
@@ -217,7 +217,31 @@ func hashType(n int, prefix string) Type {
 	return TypeSHA512
 }
 
-// report calls fn for every active entry of the chain starting at i.
+// reportKey reports the entries of the chain starting at i whose key is
+// key (others share only its hash). The hit's value is the stored key,
+// without the ja3:/ja4: prefix.
+func (q *query) reportKey(i int32, key string, t Type, matched, field, dir string) {
+	m := q.m
+	for ; i >= 0; i = m.entries[i].next {
+		e := &m.entries[i]
+		if m.keyOf(e) != key {
+			continue
+		}
+		conf, ok := m.active(e, q.t)
+		if !ok || !q.also(e) {
+			continue
+		}
+		value := m.keyOf(e)
+		if t == TypeJA3 || t == TypeJA4 {
+			value = value[4:]
+		}
+		q.hits = append(q.hits, Hit{Type: t, Value: strings.Clone(value), Matched: matched, Field: field,
+			Source: m.sources[e.src].Name, Confidence: conf, Threat: m.strs[e.threat], C2: e.flags&flagC2 != 0,
+			Direction: dir})
+	}
+}
+
+// report appends a hit for every active entry of the chain starting at i.
 func (q *query) report(i int32, t Type, value, matched, field, dir string) {
 	m := q.m
 	for ; i >= 0; i = m.entries[i].next {

@@ -1,6 +1,7 @@
 package intel
 
 import (
+	"hash/maphash"
 	"net/netip"
 	"time"
 
@@ -16,6 +17,8 @@ type entry struct {
 	flags  uint8
 	threat uint32 // index into Matcher.strs
 	also   uint32 // index into Matcher.also; 0 none
+	keyOff uint32 // where a string key is in Matcher.arena
+	keyLen uint16 // its length; 0 for address keys
 	from   int64  // unix seconds; 0 open
 	until  int64  // unix seconds; 0 open
 	seen   int64  // unix seconds the feed last listed it (for decay)
@@ -39,10 +42,12 @@ type Matcher struct {
 	v6     map[[16]byte]int32
 	nets   bart.Table[int32]
 	hasNet bool
-	names  map[string]int32 // domains
-	urls   map[string]int32
-	hashes map[string]int32 // md5, sha1, sha256, sha512 and ja3 by length; ja4
-	emails map[string]int32
+	seed   maphash.Seed
+	arena  []byte   // string keys, back to back
+	names  strTable // domains
+	urls   strTable
+	hashes strTable // md5, sha1, sha256, sha512; ja3 and ja4 with a prefix
+	emails strTable
 	counts map[Type]int
 }
 
@@ -63,8 +68,8 @@ type Builder struct {
 // NewBuilder returns an empty builder.
 func NewBuilder() *Builder {
 	m := &Matcher{strs: []string{""}, also: [][]Condition{nil},
-		v4: map[uint32]int32{}, v6: map[[16]byte]int32{}, names: map[string]int32{}, urls: map[string]int32{},
-		hashes: map[string]int32{}, emails: map[string]int32{}, counts: map[Type]int{}}
+		v4: map[uint32]int32{}, v6: map[[16]byte]int32{}, seed: maphash.MakeSeed(), names: newStrTable(),
+		urls: newStrTable(), hashes: newStrTable(), emails: newStrTable(), counts: map[Type]int{}}
 	return &Builder{m: m, srcIdx: map[string]uint16{}, strIdx: map[string]uint32{"": 0}}
 }
 
@@ -141,14 +146,13 @@ func (b *Builder) insert(t Type, v string, e entry) bool {
 	case TypeIP:
 		return b.insertIP(v, link)
 	case TypeDomain:
-		m.names[v] = link(lookup(m.names, v))
+		b.insertStr(m.names, v, e)
 	case TypeURL:
-		m.urls[v] = link(lookup(m.urls, v))
+		b.insertStr(m.urls, v, e)
 	case TypeMD5, TypeSHA1, TypeSHA256, TypeSHA512, TypeJA3, TypeJA4:
-		k := hashKey(t, v)
-		m.hashes[k] = link(lookup(m.hashes, k))
+		b.insertStr(m.hashes, hashKey(t, v), e)
 	case TypeEmail:
-		m.emails[v] = link(lookup(m.emails, v))
+		b.insertStr(m.emails, v, e)
 	default:
 		return false
 	}
