@@ -116,10 +116,7 @@ func listAssetsCmd(ctx context.Context, env *Env, asJSON bool, ab assetBackend, 
 		return err
 	}
 	if asJSON {
-		enc := json.NewEncoder(env.Stdout)
-		for i := range list {
-			_ = enc.Encode(&list[i])
-		}
+		writeJSONLines(env.Stdout, list)
 		return nil
 	}
 	tw := tabwriter.NewWriter(env.Stdout, 0, 4, 2, ' ', 0)
@@ -165,10 +162,7 @@ func unknownAssetsCmd(ctx context.Context, env *Env, asJSON bool, ab assetBacken
 		return err
 	}
 	if asJSON {
-		enc := json.NewEncoder(env.Stdout)
-		for i := range list {
-			_ = enc.Encode(&list[i])
-		}
+		writeJSONLines(env.Stdout, list)
 		return nil
 	}
 	tw := tabwriter.NewWriter(env.Stdout, 0, 4, 2, ' ', 0)

@@ -7,6 +7,7 @@ package cli
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"flag"
 	"fmt"
@@ -171,4 +172,12 @@ func readTokenFile(dir string) string {
 		return ""
 	}
 	return strings.TrimSpace(string(b))
+}
+
+// writeJSONLines writes each element of list as one JSON line.
+func writeJSONLines[T any](w io.Writer, list []T) {
+	enc := json.NewEncoder(w)
+	for i := range list {
+		_ = enc.Encode(&list[i])
+	}
 }

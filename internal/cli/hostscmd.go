@@ -120,10 +120,7 @@ func runHosts(ctx context.Context, env *Env, args []string) error {
 		return err
 	}
 	if c.json {
-		enc := json.NewEncoder(env.Stdout)
-		for i := range hs {
-			_ = enc.Encode(&hs[i])
-		}
+		writeJSONLines(env.Stdout, hs)
 		return nil
 	}
 	tw := tabwriter.NewWriter(env.Stdout, 0, 4, 2, ' ', 0)
@@ -210,10 +207,7 @@ func printIntelSources(ctx context.Context, env *Env, asJSON bool, rb riskBacken
 		return err
 	}
 	if asJSON {
-		enc := json.NewEncoder(env.Stdout)
-		for i := range st {
-			_ = enc.Encode(&st[i])
-		}
+		writeJSONLines(env.Stdout, st)
 		return nil
 	}
 	tw := tabwriter.NewWriter(env.Stdout, 0, 4, 2, ' ', 0)
