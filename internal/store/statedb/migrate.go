@@ -29,6 +29,8 @@ func migrations() []migration {
 		{4, "detector state snapshots", migration4},
 		{5, "asset inventory", migrationAssets},
 		{6, "threat intelligence sources and indicators", migrationIntel},
+		{7, "users, sessions and the audit log", migrationUsers},
+		{8, "vulnerability scans and findings", migrationVulns},
 	}
 }
 

@@ -1,3 +1,11 @@
+-- trigger audit_log_no_delete
+CREATE TRIGGER audit_log_no_delete BEFORE DELETE ON audit_log
+BEGIN SELECT RAISE(ABORT, 'audit log is append-only'); END;
+
+-- trigger audit_log_no_update
+CREATE TRIGGER audit_log_no_update BEFORE UPDATE ON audit_log
+BEGIN SELECT RAISE(ABORT, 'audit log is append-only'); END;
+
 -- table alerts
 CREATE TABLE alerts (
 	id                 TEXT    PRIMARY KEY,
@@ -35,7 +43,7 @@ CREATE TABLE api_tokens (
 	created   INTEGER NOT NULL,
 	last_used INTEGER,
 	revoked   INTEGER
-);
+, user_id TEXT REFERENCES users (id) ON DELETE SET NULL);
 
 -- table asset_addresses
 CREATE TABLE asset_addresses (
@@ -65,6 +73,20 @@ CREATE TABLE assets (
 	notes            TEXT NOT NULL DEFAULT '',
 	created          INTEGER NOT NULL,
 	updated          INTEGER NOT NULL
+);
+
+-- table audit_log
+CREATE TABLE audit_log (
+	id          INTEGER PRIMARY KEY AUTOINCREMENT,
+	time        INTEGER NOT NULL,
+	actor       TEXT    NOT NULL,
+	actor_role  TEXT    NOT NULL,
+	action      TEXT    NOT NULL,
+	target_type TEXT    NOT NULL,
+	target_id   TEXT    NOT NULL,
+	before      TEXT,
+	after       TEXT,
+	remote_addr TEXT    NOT NULL
 );
 
 -- table consumer_checkpoints
@@ -135,6 +157,16 @@ CREATE TABLE schema_migrations (
 	applied INTEGER NOT NULL
 );
 
+-- table sessions
+CREATE TABLE sessions (
+	id        BLOB    PRIMARY KEY,
+	user_id   TEXT    NOT NULL REFERENCES users (id) ON DELETE CASCADE,
+	created   INTEGER NOT NULL,
+	last_seen INTEGER NOT NULL,
+	expires   INTEGER NOT NULL,
+	csrf      TEXT    NOT NULL
+);
+
 -- table settings
 CREATE TABLE settings (
 	key     TEXT    PRIMARY KEY,
@@ -176,6 +208,61 @@ CREATE TABLE sources (
 	PRIMARY KEY (host, input)
 ) WITHOUT ROWID;
 
+-- table sqlite_sequence
+CREATE TABLE sqlite_sequence(name,seq);
+
+-- table users
+CREATE TABLE users (
+	id            TEXT    PRIMARY KEY,
+	name          TEXT    NOT NULL UNIQUE COLLATE NOCASE,
+	role          TEXT    NOT NULL CHECK (role IN ('admin', 'analyst', 'viewer')),
+	password_hash TEXT    NOT NULL,
+	disabled      INTEGER NOT NULL DEFAULT 0,
+	created       INTEGER NOT NULL,
+	updated       INTEGER NOT NULL
+);
+
+-- table vuln_events
+CREATE TABLE vuln_events (
+	id       INTEGER PRIMARY KEY,
+	key      TEXT NOT NULL REFERENCES vuln_findings (key) ON DELETE CASCADE,
+	scan_id  TEXT NOT NULL REFERENCES vuln_scans (id),
+	at       INTEGER NOT NULL,
+	event    TEXT NOT NULL CHECK (event IN ('new', 'fixed', 'reopened')),
+	severity TEXT NOT NULL
+);
+
+-- table vuln_findings
+CREATE TABLE vuln_findings (
+	key        TEXT PRIMARY KEY,
+	target     TEXT NOT NULL COLLATE NOCASE,
+	asset_id   TEXT NOT NULL DEFAULT '',
+	vuln_id    TEXT NOT NULL,
+	severity   TEXT NOT NULL CHECK (severity IN ('critical', 'high', 'medium', 'low', 'info')),
+	cvss       REAL NOT NULL DEFAULT 0,
+	status     TEXT NOT NULL CHECK (status IN ('open', 'fixed')),
+	first_seen INTEGER NOT NULL,
+	last_seen  INTEGER NOT NULL,
+	opened     INTEGER NOT NULL,
+	fixed      INTEGER,
+	reopened   INTEGER NOT NULL DEFAULT 0,
+	scanners   TEXT NOT NULL DEFAULT '[]',
+	last_scan  TEXT NOT NULL REFERENCES vuln_scans (id),
+	detail     TEXT NOT NULL
+);
+
+-- table vuln_scans
+CREATE TABLE vuln_scans (
+	id        TEXT PRIMARY KEY,
+	scanner   TEXT NOT NULL,
+	format    TEXT NOT NULL DEFAULT '',
+	file_name TEXT NOT NULL DEFAULT '',
+	scanned   INTEGER NOT NULL,
+	imported  INTEGER NOT NULL,
+	targets   TEXT NOT NULL DEFAULT '[]',
+	findings  INTEGER NOT NULL DEFAULT 0
+);
+
 -- index alerts_dedup
 CREATE INDEX alerts_dedup     ON alerts (dedup_key, last_seen);
 
@@ -197,11 +284,26 @@ CREATE INDEX alerts_status    ON alerts (status, last_seen, id);
 -- index api_tokens_prefix
 CREATE INDEX api_tokens_prefix ON api_tokens (prefix);
 
+-- index api_tokens_user
+CREATE INDEX api_tokens_user ON api_tokens (user_id);
+
 -- index asset_addresses_address
 CREATE INDEX asset_addresses_address ON asset_addresses (address);
 
 -- index assets_hostname
 CREATE UNIQUE INDEX assets_hostname ON assets (hostname) WHERE hostname != '';
+
+-- index audit_log_action
+CREATE INDEX audit_log_action ON audit_log (action, id);
+
+-- index audit_log_actor
+CREATE INDEX audit_log_actor  ON audit_log (actor COLLATE NOCASE, id);
+
+-- index audit_log_target
+CREATE INDEX audit_log_target ON audit_log (target_type, target_id, id);
+
+-- index audit_log_time
+CREATE INDEX audit_log_time   ON audit_log (time, id);
 
 -- index dead_letters_input
 CREATE INDEX dead_letters_input ON dead_letters (input, id);
@@ -215,6 +317,27 @@ CREATE INDEX dead_letters_source ON dead_letters (source, id);
 -- index intel_indicators_hunted
 CREATE INDEX intel_indicators_hunted ON intel_indicators (hunted) WHERE hunted = 0;
 
+-- index sessions_expires
+CREATE INDEX sessions_expires ON sessions (expires);
+
+-- index sessions_user
+CREATE INDEX sessions_user    ON sessions (user_id);
+
 -- index source_minutes_minute
 CREATE INDEX source_minutes_minute ON source_minutes (minute);
+
+-- index vuln_events_at
+CREATE INDEX vuln_events_at ON vuln_events (at);
+
+-- index vuln_events_key
+CREATE INDEX vuln_events_key ON vuln_events (key, at);
+
+-- index vuln_findings_asset
+CREATE INDEX vuln_findings_asset ON vuln_findings (asset_id) WHERE asset_id != '';
+
+-- index vuln_findings_status
+CREATE INDEX vuln_findings_status ON vuln_findings (status, severity, opened);
+
+-- index vuln_findings_target
+CREATE INDEX vuln_findings_target ON vuln_findings (target, status);
 
