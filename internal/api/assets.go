@@ -138,7 +138,8 @@ func (s *Server) handleCreateAsset(w http.ResponseWriter, r *http.Request) {
 		writeAssetError(w, err)
 		return
 	}
-	s.log.Info("asset created", "id", a.ID, "hostname", a.Hostname, "by", tokenFrom(r.Context()).Name)
+	s.log.Info("asset created", "id", a.ID, "hostname", a.Hostname, "by", actor(r.Context()))
+	s.audit(r, "asset.create", "asset", a.ID, nil, a)
 	s.assetsChanged()
 	writeJSON(w, http.StatusCreated, a)
 }
@@ -159,7 +160,8 @@ func (s *Server) handleUpdateAsset(w http.ResponseWriter, r *http.Request) {
 	}
 	changed := !after.Updated.Equal(before.Updated)
 	if changed {
-		s.log.Info("asset updated", "id", after.ID, "hostname", after.Hostname, "by", tokenFrom(r.Context()).Name)
+		s.log.Info("asset updated", "id", after.ID, "hostname", after.Hostname, "by", actor(r.Context()))
+		s.audit(r, "asset.update", "asset", after.ID, before, after)
 		s.assetsChanged()
 	}
 	writeJSON(w, http.StatusOK, map[string]any{"asset": after, "before": before, "changed": changed})
@@ -173,7 +175,8 @@ func (s *Server) handleDeleteAsset(w http.ResponseWriter, r *http.Request) {
 		writeAssetError(w, err)
 		return
 	}
-	s.log.Info("asset deleted", "id", a.ID, "hostname", a.Hostname, "by", tokenFrom(r.Context()).Name)
+	s.log.Info("asset deleted", "id", a.ID, "hostname", a.Hostname, "by", actor(r.Context()))
+	s.audit(r, "asset.delete", "asset", a.ID, a, nil)
 	s.assetsChanged()
 	writeJSON(w, http.StatusOK, map[string]any{"deleted": a})
 }
@@ -211,7 +214,8 @@ func (s *Server) handleImportAssets(w http.ResponseWriter, r *http.Request) {
 	}
 	if rep.Created+rep.Updated > 0 {
 		s.log.Info("assets imported", "created", rep.Created, "updated", rep.Updated, "skipped", rep.Skipped,
-			"by", tokenFrom(r.Context()).Name)
+			"by", actor(r.Context()))
+		s.audit(r, "asset.import", "assets", string(key), nil, rep)
 		s.assetsChanged()
 	}
 	writeJSON(w, http.StatusOK, rep)

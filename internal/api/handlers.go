@@ -220,7 +220,8 @@ func (s *Server) handleCreateToken(w http.ResponseWriter, r *http.Request) {
 		writeError(w, http.StatusBadRequest, err)
 		return
 	}
-	s.log.Info("API token created", "id", tok.ID, "name", tok.Name, "role", tok.Role, "by", tokenFrom(r.Context()).Name)
+	s.log.Info("API token created", "id", tok.ID, "name", tok.Name, "role", tok.Role, "by", actor(r.Context()))
+	s.audit(r, "token.create", "token", tok.ID, nil, tok)
 	writeJSON(w, http.StatusCreated, map[string]any{"token": plain, "info": tok})
 }
 
@@ -234,7 +235,8 @@ func (s *Server) handleRevokeToken(w http.ResponseWriter, r *http.Request) {
 		writeError(w, status, err)
 		return
 	}
-	s.log.Info("API token revoked", "id", r.PathValue("id"), "by", tokenFrom(r.Context()).Name)
+	s.log.Info("API token revoked", "id", r.PathValue("id"), "by", actor(r.Context()))
+	s.audit(r, "token.revoke", "token", r.PathValue("id"), nil, nil)
 	w.WriteHeader(http.StatusNoContent)
 }
 

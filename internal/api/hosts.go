@@ -200,5 +200,7 @@ func (s *Server) handleIntelImport(w http.ResponseWriter, r *http.Request) {
 		writeError(w, http.StatusBadRequest, err)
 		return
 	}
+	s.audit(r, "intel.import", "intel_source", name, nil, map[string]any{"format": res.Format,
+		"indicators": res.Indicators, "new": res.New})
 	writeJSON(w, http.StatusOK, res)
 }

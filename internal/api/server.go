@@ -8,6 +8,7 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"log/slog"
 	"net/http"
 	"strings"
@@ -16,6 +17,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 
+	"github.com/vigil-soc/vigil/internal/auth"
 	"github.com/vigil-soc/vigil/internal/ingest"
 	"github.com/vigil-soc/vigil/internal/parse/auto"
 	"github.com/vigil-soc/vigil/internal/risk"
@@ -55,6 +57,15 @@ type Deps struct {
 	Import ImportFunc
 	// Graph describes addresses for GET /api/v1/graph.
 	Graph GraphContext
+	// Auth authenticates requests (tokens and console sessions); nil
+	// builds one over State that reads tokens the way shippers send them.
+	Auth *auth.Authenticator
+	// Console serves the web console on every path the API does not own;
+	// nil answers them 404.
+	Console http.Handler
+	// Rules serves the Sigma rules' list, hit counts and switches; nil
+	// answers 503.
+	Rules RulesService
 	// Risk ranks hosts (GET /api/v1/hosts); Intel serves threat-intel
 	// status and imports. Either may be nil.
 	Risk  *risk.Service
@@ -75,7 +86,8 @@ type Server struct {
 	log     *slog.Logger
 	mappers sync.Pool
 	ingestQ chan struct{}
-	mux     *http.ServeMux
+	mux     *routeMux
+	authn   *auth.Authenticator
 }
 
 // New builds the API server.
@@ -90,8 +102,16 @@ func New(cfg Config, d Deps) *Server {
 		cfg.MaxConcurrentIngest = 16
 	}
 	s := &Server{Deps: d, cfg: cfg, sink: d.Sink, rejects: d.Rejects, inputs: d.Inputs, log: d.Log,
-		ingestQ: make(chan struct{}, cfg.MaxConcurrentIngest), mux: http.NewServeMux()}
+		ingestQ: make(chan struct{}, cfg.MaxConcurrentIngest), mux: &routeMux{ServeMux: http.NewServeMux()}}
 	s.mappers.New = func() any { return new(auto.Mapper) }
+	s.authn = d.Auth
+	if s.authn == nil {
+		a, err := auth.New(d.State, d.Log, auth.Config{Credential: Credential})
+		if err != nil {
+			panic(fmt.Sprintf("api: %v", err)) // only with a nil state database or logger: a wiring bug
+		}
+		s.authn = a
+	}
 	s.routes()
 	return s
 }
@@ -100,12 +120,56 @@ func New(cfg Config, d Deps) *Server {
 // JSON errors like every other answer.
 func (s *Server) Handler() http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if s.console(r) {
+			s.Console.ServeHTTP(w, r)
+			return
+		}
 		if _, pattern := s.mux.Handler(r); pattern == "" {
 			writeError(w, http.StatusNotFound, errors.New("no such endpoint: "+r.Method+" "+r.URL.Path))
 			return
 		}
 		s.mux.ServeHTTP(w, r)
 	})
+}
+
+// routeMux is a ServeMux that remembers the patterns registered on it, so
+// that tests can hold the served routes against docs/openapi.yaml.
+type routeMux struct {
+	*http.ServeMux
+	patterns []string
+}
+
+// Handle registers h for pattern.
+func (m *routeMux) Handle(pattern string, h http.Handler) {
+	m.patterns = append(m.patterns, pattern)
+	m.ServeMux.Handle(pattern, h)
+}
+
+// HandleFunc registers f for pattern.
+func (m *routeMux) HandleFunc(pattern string, f func(http.ResponseWriter, *http.Request)) {
+	m.Handle(pattern, http.HandlerFunc(f))
+}
+
+// Routes returns the patterns the API serves ("METHOD /path/{param}").
+func (s *Server) Routes() []string { return append([]string(nil), s.mux.patterns...) }
+
+// console reports whether r is for the web console: a path the API does
+// not own, or "GET /" from a browser (Elasticsearch clients asking "GET /"
+// send no text/html Accept header).
+func (s *Server) console(r *http.Request) bool {
+	if s.Console == nil {
+		return false
+	}
+	p := r.URL.Path
+	if p == "/" {
+		return strings.Contains(r.Header.Get("Accept"), "text/html") && r.Header.Get("Authorization") == ""
+	}
+	switch {
+	case strings.HasPrefix(p, "/api/"), strings.HasPrefix(p, "/_"), p == "/metrics", p == "/healthz", p == "/readyz":
+		return false
+	}
+	_, pattern := s.mux.Handler(r)
+	return pattern == ""
 }
 
 func (s *Server) routes() {
@@ -144,6 +208,8 @@ func (s *Server) routes() {
 	m.Handle("DELETE /api/v1/tokens/{id}", s.auth(s.handleRevokeToken, statedb.RoleAdmin))
 	s.hostRoutes(read, []string{statedb.RoleAdmin, statedb.RoleAnalyst})
 	s.assetRoutes()
+	s.triageRoutes(read, []string{statedb.RoleAdmin, statedb.RoleAnalyst})
+	s.overviewRoutes(read, []string{statedb.RoleAdmin, statedb.RoleAnalyst})
 }
 
 func (s *Server) handleReady(w http.ResponseWriter, _ *http.Request) {
@@ -168,18 +234,11 @@ func (s *Server) limitIngest(h http.HandlerFunc) http.HandlerFunc {
 	}
 }
 
-type ctxKey struct{}
 
-// tokenFrom returns the authenticated token of a request.
-func tokenFrom(ctx context.Context) statedb.Token {
-	t, _ := ctx.Value(ctxKey{}).(statedb.Token)
-	return t
-}
-
-// credential extracts a token from Authorization: Bearer, ApiKey (as
+// Credential extracts a token from Authorization: Bearer, ApiKey (as
 // Beats send it: base64 of id:key, key being the token) or Basic (the
 // password being the token).
-func credential(r *http.Request) string {
+func Credential(r *http.Request) string {
 	h := r.Header.Get("Authorization")
 	scheme, rest, _ := strings.Cut(h, " ")
 	switch strings.ToLower(scheme) {
@@ -201,29 +260,26 @@ func credential(r *http.Request) string {
 	return ""
 }
 
-// auth admits requests whose token has one of roles.
+// auth admits requests authenticated by an API token (Bearer, or as
+// Beats and Elastic shippers send it) or a console session, whose role is
+// one of roles. State-changing requests on a session need the CSRF token.
 func (s *Server) auth(h http.HandlerFunc, roles ...string) http.Handler {
-	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		cred := credential(r)
-		if cred == "" {
-			w.Header().Set("WWW-Authenticate", `Bearer realm="vigil"`)
-			writeError(w, http.StatusUnauthorized, errors.New("missing API token: send Authorization: Bearer <token>"))
-			return
-		}
-		tok, err := s.State.VerifyToken(r.Context(), cred)
-		if err != nil {
-			w.Header().Set("WWW-Authenticate", `Bearer realm="vigil"`)
-			writeError(w, http.StatusUnauthorized, errors.New("invalid or revoked API token"))
-			return
-		}
-		for _, role := range roles {
-			if tok.Role == role {
-				h(w, r.WithContext(context.WithValue(r.Context(), ctxKey{}, tok)))
-				return
-			}
-		}
-		writeError(w, http.StatusForbidden, errors.New("token role "+tok.Role+" may not call this endpoint"))
-	})
+	return s.authn.Authenticate(auth.Require(roles...)(h))
+}
+
+// actor names who made a request (user or token name).
+func actor(ctx context.Context) string {
+	if p, ok := auth.PrincipalFrom(ctx); ok {
+		return p.Name
+	}
+	return "unknown"
+}
+
+// audit records a state-changing action; a failure to record is logged.
+func (s *Server) audit(r *http.Request, action, targetType, targetID string, before, after any) {
+	if err := s.authn.Audit(r.Context(), r, action, targetType, targetID, before, after); err != nil {
+		s.log.Error("audit entry not written", "action", action, "target", targetID, "err", err)
+	}
 }
 
 type errorBody struct {

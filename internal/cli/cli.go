@@ -51,6 +51,7 @@ func commands() map[string]command {
 		"rules":   {"list, lint or test detection rules", runRules},
 		"assets":  {"list, import or discover assets", runAssets},
 		"hosts":   {"rank hosts by risk; `vigil hosts HOST` explains one", runHosts},
+		"user":    {"add, list or delete console users", runUser},
 		"intel":   {"threat intel: import a file, list sources", runIntel},
 		"config":  {"config check: validate a configuration file", runConfig},
 		"version": {"print the version", func(_ context.Context, env *Env, _ []string) error {

@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"os"
+	"path/filepath"
 	"strings"
 	"time"
 
@@ -79,9 +80,13 @@ func runDemo(ctx context.Context, env *Env, args []string) error {
 		}
 	}
 	url := "http://" + n.HTTPAddr()
-	fmt.Fprintf(env.Stdout, "Vigil demo running.\n  console/API: %s\n  token:       %s\n  data:        %s\n"+
-		"  try:         curl -H 'Authorization: Bearer %s' '%s/api/v1/alerts'\n  stop:        Ctrl-C\n",
-		url, token, c.data, token, url)
+	login := "admin / " + n.AdminPassword
+	if n.AdminPassword == "" {
+		login = "admin / (see " + filepath.Join(c.data, "admin-password") + ")"
+	}
+	fmt.Fprintf(env.Stdout, "Vigil demo running.\n  console:     %s  (log in as %s)\n  API token:   %s\n"+
+		"  data:        %s\n  try:         curl -H 'Authorization: Bearer %s' '%s/api/v1/alerts'\n  stop:        Ctrl-C\n",
+		url, login, token, c.data, token, url)
 	if err := loadDemoIntel(ctx, url, token, env); err != nil {
 		log.Warn("demo threat feed not loaded", "err", err)
 	}

@@ -20,6 +20,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus/collectors"
 
 	"github.com/vigil-soc/vigil/internal/api"
+	"github.com/vigil-soc/vigil/internal/auth"
 	"github.com/vigil-soc/vigil/internal/config"
 	"github.com/vigil-soc/vigil/internal/detect"
 	"github.com/vigil-soc/vigil/internal/detect/bruteforce"
@@ -79,6 +80,10 @@ type Node struct {
 	Sink     enrichingSink
 	// Risk ranks hosts by their open alerts.
 	Risk *risk.Service
+	// Auth authenticates API tokens and console sessions.
+	Auth *auth.Authenticator
+	// AdminPassword is set when this start created the first admin user.
+	AdminPassword string
 
 	recorder ingest.RejectRecorder
 	geo      *enrich.GeoIP
@@ -142,6 +147,9 @@ func Open(ctx context.Context, cfg *config.Config, o Options, log *slog.Logger) 
 	if err := n.ensureAdminToken(ctx); err != nil {
 		return nil, err
 	}
+	if err := n.ensureAdminUser(ctx); err != nil {
+		return nil, err
+	}
 	if o.Listen {
 		if err := n.buildListeners(); err != nil {
 			return nil, err
@@ -160,6 +168,7 @@ func (n *Node) detectors() (detect.Detector, error) {
 	if err != nil {
 		return nil, err
 	}
+	rc.Disable.IDs = append(rc.Disable.IDs, n.disabledRules(context.Background())...)
 	if n.Rules, err = rules.NewManager(rc, n.Log); err != nil {
 		return nil, err
 	}
@@ -218,6 +227,28 @@ func (n *Node) ensureAdminToken(ctx context.Context) error {
 	return nil
 }
 
+// ensureAdminUser creates the console's first admin user, "admin", with a
+// random password on first start and writes the password to
+// DATA/admin-password (0600); only its hash is stored.
+func (n *Node) ensureAdminUser(ctx context.Context) error {
+	a, err := auth.New(n.State, n.Log, auth.Config{Credential: api.Credential})
+	if err != nil {
+		return err
+	}
+	n.Auth = a
+	pw, created, err := auth.BootstrapAdmin(ctx, n.State, n.Log, "admin")
+	if err != nil || !created {
+		return err
+	}
+	path := filepath.Join(n.Opts.DataDir, "admin-password")
+	if err := os.WriteFile(path, []byte(pw+"\n"), 0o600); err != nil {
+		return fmt.Errorf("writing admin password: %w", err)
+	}
+	n.AdminPassword = pw
+	n.Log.Info("created the console's first admin user", "user", "admin", "password_file", path)
+	return nil
+}
+
 func (n *Node) buildListeners() error {
 	cfg := n.Cfg
 	loc, err := time.LoadLocation(cfg.Syslog.Timezone)
@@ -247,7 +278,8 @@ func (n *Node) buildListeners() error {
 		Version: n.Opts.Version}, api.Deps{
 		Sink: n.Sink, Rejects: n.recorder, Inputs: n.Inputs, Events: n.Events, State: n.State,
 		Registry: n.Reg, Ready: n.ready, Import: n.Import, Graph: graphContext(cfg.Network), Log: n.Log,
-		Risk: n.Risk, Intel: intelService{n}, AssetsChanged: n.ReloadAssets})
+		Risk: n.Risk, Intel: intelService{n}, AssetsChanged: n.ReloadAssets, Auth: n.Auth,
+		Rules: rulesService{n}})
 	ln, err := net.Listen("tcp", cfg.HTTP.Listen)
 	if err != nil {
 		return fmt.Errorf("http listener: %w", err)

@@ -23,6 +23,22 @@ const (
 	StatusResolved      = "resolved"
 )
 
+// Dispositions of a resolved alert.
+const (
+	DispositionTruePositive       = "true_positive"
+	DispositionBenignTruePositive = "benign_true_positive"
+	DispositionFalsePositive      = "false_positive"
+)
+
+// ValidDisposition reports whether d is a disposition name.
+func ValidDisposition(d string) bool {
+	switch d {
+	case DispositionTruePositive, DispositionBenignTruePositive, DispositionFalsePositive:
+		return true
+	}
+	return false
+}
+
 // Severity is an alert's severity, from the rule or detector.
 type Severity int
 
@@ -97,7 +113,12 @@ type Alert struct {
 	// EvidenceIDs are event IDs (Event.ID), capped by the store.
 	EvidenceIDs []uint64 `json:"evidence_ids,omitempty"`
 	Status      string   `json:"status"`
-	Count       int64    `json:"count"`
+	// Assignee is the user working on the alert; Disposition (set when
+	// resolved: DispositionTruePositive, ...) and Reason record the verdict.
+	Assignee    string `json:"assignee,omitempty"`
+	Disposition string `json:"disposition,omitempty"`
+	Reason      string `json:"reason,omitempty"`
+	Count       int64  `json:"count"`
 	// DedupKey groups repeats; empty means rule id + host + source.ip.
 	DedupKey string `json:"dedup_key"`
 	// Details carries detector-specific facts (thresholds, counts, matched

@@ -14,6 +14,7 @@ import (
 	"os"
 	"path/filepath"
 	"runtime"
+	"slices"
 	"sort"
 	"sync"
 	"sync/atomic"
@@ -28,9 +29,11 @@ import (
 
 // Manager owns the loaded rule set and is the Sigma detector.
 type Manager struct {
-	cfg Config
-	log *slog.Logger
-	cur atomic.Pointer[ruleSet]
+	// cfgMu guards cfg.Disable, which SetEnabled changes at run time.
+	cfgMu sync.Mutex
+	cfg   Config
+	log   *slog.Logger
+	cur   atomic.Pointer[ruleSet]
 
 	mu         sync.Mutex
 	hits       map[string]int64 // by rule id
@@ -115,9 +118,10 @@ func (m *Manager) load() (*ruleSet, error) {
 		}
 	}
 	rs := &ruleSet{byID: map[string]*sigma.Rule{}, errors: errs, loaded: time.Now().UTC(), stamp: m.stamp()}
+	disable := m.disableFilter()
 	var enabled []*sigma.Rule
 	for _, r := range all {
-		if m.cfg.Disable.Matches(r) {
+		if disable.Matches(r) {
 			rs.disabled++
 			continue
 		}
@@ -131,10 +135,36 @@ func (m *Manager) load() (*ruleSet, error) {
 		return nil, err
 	}
 	var cerrs []sigma.LoadError
-	rs.corr, cerrs = loadCorrelations(corrs, enabled, m.cfg.Disable)
+	rs.corr, cerrs = loadCorrelations(corrs, enabled, disable)
 	rs.errors = append(rs.errors, cerrs...)
 	return rs, nil
 }
+
+// disableFilter returns the rules disabled now (configuration and
+// runtime changes).
+func (m *Manager) disableFilter() Filter {
+	m.cfgMu.Lock()
+	defer m.cfgMu.Unlock()
+	f := m.cfg.Disable
+	f.IDs = slices.Clone(f.IDs)
+	return f
+}
+
+// SetEnabled enables or disables one rule by id and reloads the rules.
+// Rules disabled by tag, level or path stay disabled.
+func (m *Manager) SetEnabled(id string, enabled bool) error {
+	m.cfgMu.Lock()
+	ids := slices.DeleteFunc(slices.Clone(m.cfg.Disable.IDs), func(s string) bool { return s == id })
+	if !enabled {
+		ids = append(ids, id)
+	}
+	m.cfg.Disable.IDs = ids
+	m.cfgMu.Unlock()
+	return m.Reload()
+}
+
+// DisabledIDs returns the ids of rules disabled by id.
+func (m *Manager) DisabledIDs() []string { return m.disableFilter().IDs }
 
 // Reload loads the rules again and swaps them in atomically; events being
 // evaluated finish on the old set. On failure the old set stays.

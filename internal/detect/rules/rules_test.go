@@ -5,6 +5,7 @@ import (
 	"log/slog"
 	"os"
 	"path/filepath"
+	"slices"
 	"testing"
 	"time"
 
@@ -258,5 +259,28 @@ func TestCorrelationRulesRaiseTheirAlertsInEventTime(t *testing.T) {
 	}
 	if m.CorrelationStats().Groups == 0 {
 		t.Fatal("correlation state not reported")
+	}
+}
+
+// TestSetEnabled turns a rule off and on at run time.
+func TestSetEnabled(t *testing.T) {
+	t.Parallel()
+	m, err := NewManager(Config{Builtin: true}, slog.New(slog.NewTextHandler(io.Discard, nil)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	id := m.Rules()[0].ID
+	before := m.Status().Loaded
+	if err := m.SetEnabled(id, false); err != nil {
+		t.Fatal(err)
+	}
+	if got := m.Status().Loaded; got != before-1 || !slices.Contains(m.DisabledIDs(), id) {
+		t.Fatalf("after disabling: %d rules (was %d), disabled %v", got, before, m.DisabledIDs())
+	}
+	if err := m.SetEnabled(id, true); err != nil {
+		t.Fatal(err)
+	}
+	if got := m.Status().Loaded; got != before || len(m.DisabledIDs()) != 0 {
+		t.Fatalf("after enabling: %d rules, disabled %v", got, m.DisabledIDs())
 	}
 }

@@ -385,3 +385,32 @@ func TestScan(t *testing.T) {
 		t.Fatal("bad query scanned")
 	}
 }
+
+func TestHistogramAndTopValues(t *testing.T) {
+	t.Parallel()
+	s, _ := openTest(t, Options{})
+	var evs []schema.Event
+	for i := range 30 {
+		evs = append(evs, smallEvent(1, i, day(1).Add(time.Duration(i)*time.Minute)))
+	}
+	mustWrite(t, s, evs, 1)
+	ctx := context.Background()
+	h, err := s.Histogram(ctx, day(1), day(2), 10*time.Minute, "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(h) != 3 || h[0].Count != 10 || !h[1].Start.Equal(day(1).Add(10*time.Minute)) {
+		t.Fatalf("histogram %+v", h)
+	}
+	top, err := s.TopValues(ctx, day(1), day(2), "", "destination.port", 2)
+	if err != nil || len(top) != 2 || top[0].Count != 6 {
+		t.Fatalf("top ports %+v, %v", top, err)
+	}
+	top, err = s.TopValues(ctx, day(1), day(2), "destination.port:22", "conn_state", 5)
+	if err != nil || len(top) != 1 || top[0].Value != "SF" || top[0].Count != 6 {
+		t.Fatalf("top of an original field %+v, %v", top, err)
+	}
+	if _, err := s.TopValues(ctx, day(1), day(2), "", `x'y`, 5); err == nil {
+		t.Fatal("a field name with a quote was accepted")
+	}
+}

@@ -181,7 +181,8 @@ func alertArgs(a *schema.Alert) ([]any, error) {
 	}
 	return []any{a.ID, a.DedupKey, a.RuleID, a.RuleName, a.Kind, a.Title, int(a.Severity), a.Priority,
 		nsOf(a.FirstSeen), nsOf(a.LastSeen), nsOf(a.Created), nsOf(a.Updated), a.Host, a.SourceIP,
-		a.DestinationIP, a.DestinationDomain, a.User, tags, ev, a.Status, a.Count, details}, nil
+		a.DestinationIP, a.DestinationDomain, a.User, tags, ev, a.Status, a.Count, details,
+		a.Assignee, a.Disposition, a.Reason}, nil
 }
 
 // scanAlert reads one alerts row in alertColumns order; sql.ErrNoRows
@@ -193,7 +194,7 @@ func scanAlert(s scanner) (schema.Alert, error) {
 	var tags, ev, details string
 	err := s.Scan(&a.ID, &a.DedupKey, &a.RuleID, &a.RuleName, &a.Kind, &a.Title, &sev, &a.Priority,
 		&fs, &ls, &created, &updated, &a.Host, &a.SourceIP, &a.DestinationIP, &a.DestinationDomain,
-		&a.User, &tags, &ev, &a.Status, &a.Count, &details)
+		&a.User, &tags, &ev, &a.Status, &a.Count, &details, &a.Assignee, &a.Disposition, &a.Reason)
 	if errors.Is(err, sql.ErrNoRows) {
 		return a, ErrNotFound
 	}

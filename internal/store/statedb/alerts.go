@@ -23,7 +23,7 @@ var errBadAlert = errors.New("bad alert")
 // alertArgs writes them.
 const alertColumns = `id, dedup_key, rule_id, rule_name, kind, title, severity, priority,
 	first_seen, last_seen, created, updated, host, source_ip, destination_ip, destination_domain,
-	user_name, tags, evidence_ids, status, count, details`
+	user_name, tags, evidence_ids, status, count, details, assignee, disposition, reason`
 
 // upsertAlertTail makes a multi-row INSERT of alert rows update the grouped
 // ones: only what grouping changes is written.
@@ -34,7 +34,7 @@ const upsertAlertTail = `ON CONFLICT (id) DO UPDATE SET
 	details = excluded.details`
 
 // alertColumnCount is how many columns alertColumns names.
-const alertColumnCount = 22
+const alertColumnCount = 25
 
 // UpsertAlerts stores alerts, grouping each with an existing unresolved
 // alert of the same Key() whose LastSeen is within window of its FirstSeen

@@ -31,6 +31,7 @@ func migrations() []migration {
 		{6, "threat intelligence sources and indicators", migrationIntel},
 		{7, "users, sessions and the audit log", migrationUsers},
 		{8, "vulnerability scans and findings", migrationVulns},
+		{9, "alert triage: assignee, disposition, timeline", migrationTriage},
 	}
 }
 

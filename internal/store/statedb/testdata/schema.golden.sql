@@ -6,6 +6,18 @@ BEGIN SELECT RAISE(ABORT, 'audit log is append-only'); END;
 CREATE TRIGGER audit_log_no_update BEFORE UPDATE ON audit_log
 BEGIN SELECT RAISE(ABORT, 'audit log is append-only'); END;
 
+-- table alert_events
+CREATE TABLE alert_events (
+	id        INTEGER PRIMARY KEY AUTOINCREMENT,
+	alert_id  TEXT    NOT NULL,
+	time      INTEGER NOT NULL,
+	actor     TEXT    NOT NULL,
+	kind      TEXT    NOT NULL CHECK (kind IN ('status', 'assign', 'comment')),
+	from_text TEXT    NOT NULL DEFAULT '',
+	to_text   TEXT    NOT NULL DEFAULT '',
+	text      TEXT    NOT NULL DEFAULT ''
+);
+
 -- table alerts
 CREATE TABLE alerts (
 	id                 TEXT    PRIMARY KEY,
@@ -31,7 +43,8 @@ CREATE TABLE alerts (
 		CHECK (status IN ('new', 'acknowledged', 'investigating', 'resolved')),
 	count              INTEGER NOT NULL,
 	details            TEXT    NOT NULL
-);
+, assignee TEXT NOT NULL DEFAULT '', disposition TEXT NOT NULL DEFAULT ''
+	CHECK (disposition IN ('', 'true_positive', 'benign_true_positive', 'false_positive')), reason TEXT NOT NULL DEFAULT '');
 
 -- table api_tokens
 CREATE TABLE api_tokens (
@@ -262,6 +275,12 @@ CREATE TABLE vuln_scans (
 	targets   TEXT NOT NULL DEFAULT '[]',
 	findings  INTEGER NOT NULL DEFAULT 0
 );
+
+-- index alert_events_alert
+CREATE INDEX alert_events_alert ON alert_events (alert_id, id);
+
+-- index alerts_assignee
+CREATE INDEX alerts_assignee ON alerts (assignee, last_seen, id);
 
 -- index alerts_dedup
 CREATE INDEX alerts_dedup     ON alerts (dedup_key, last_seen);
