@@ -234,7 +234,6 @@ func (s *Server) limitIngest(h http.HandlerFunc) http.HandlerFunc {
 	}
 }
 
-
 // Credential extracts a token from Authorization: Bearer, ApiKey (as
 // Beats send it: base64 of id:key, key being the token) or Basic (the
 // password being the token).

@@ -72,7 +72,7 @@ func (c *Config) validateIntel(bad func(key, format string, args ...any)) {
 			bad(key, "duplicate source name %q", s.Name)
 		}
 		names[s.Name] = true
-		if err := s.Config.Validate(); err != nil {
+		if err := s.Validate(); err != nil {
 			for _, line := range strings.Split(err.Error(), "\n") {
 				bad(key, "%s", line)
 			}

@@ -48,7 +48,7 @@ func OpenGeoIP(geoPath, asnPath string) (*GeoIP, error) {
 	if asnPath != "" {
 		g.asn, err = openMMDB(asnPath, "ASN", func(t string) bool { return strings.Contains(t, "ASN") || strings.Contains(t, "ISP") })
 		if err != nil {
-			g.Close()
+			_ = g.Close() // the open error is the one to report
 			return nil, err
 		}
 	}
@@ -62,7 +62,7 @@ func openMMDB(path, kind string, ok func(dbType string) bool) (*maxminddb.Reader
 		return nil, fmt.Errorf("enrich: open %s database %s: %w", kind, path, err)
 	}
 	if t := r.Metadata.DatabaseType; !ok(strings.ToUpper(t)) {
-		r.Close()
+		_ = r.Close() // the type error is the one to report
 		return nil, fmt.Errorf("enrich: %s is a %q database, not a %s database", path, t, kind)
 	}
 	return r, nil

@@ -280,6 +280,9 @@ func (n *Node) buildListeners() error {
 		Registry: n.Reg, Ready: n.ready, Import: n.Import, Graph: graphContext(cfg.Network), Log: n.Log,
 		Risk: n.Risk, Intel: intelService{n}, AssetsChanged: n.ReloadAssets, Auth: n.Auth,
 		Rules: rulesService{n}})
+	if err := n.mountConsole(); err != nil {
+		return err
+	}
 	ln, err := net.Listen("tcp", cfg.HTTP.Listen)
 	if err != nil {
 		return fmt.Errorf("http listener: %w", err)

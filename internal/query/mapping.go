@@ -65,7 +65,7 @@ func ECSMapping() Mapping {
 		FieldsColumn: "fields",
 		TextColumns:  []string{"message", "original"},
 	}
-	names := append(schema.ECSFieldNames(), "event.duration", "event.ingested", "event.original")
+	names := append(schema.ECSFieldNames(), "event.duration", "event.ingested", "event.original", "id")
 	for _, name := range names {
 		c := Column{Name: ColumnName(name), Kind: ecsKind(name)}
 		if c.Kind == IP {
@@ -102,7 +102,7 @@ func ecsKind(name string) Kind {
 	case "event.severity", "event.duration", "source.port", "source.bytes", "source.packets",
 		"destination.port", "destination.bytes", "destination.packets",
 		"network.bytes", "network.packets", "process.pid", "process.parent.pid",
-		"log.syslog.facility.code", "log.syslog.severity.code", "source.as.number", "destination.as.number":
+		"log.syslog.facility.code", "log.syslog.severity.code", "source.as.number", "destination.as.number", "id":
 		return Number
 	}
 	return Keyword

@@ -156,6 +156,13 @@ func hostFor(hosts map[string]*hostAcc, a *schema.Alert, assets AssetLookup) *ho
 	if !slices.Contains(h.Aliases, name) {
 		h.Aliases = append(h.Aliases, name)
 	}
+	// The alert's source address is the same host when the inventory says
+	// it belongs to the same asset (not, say, the remote side of a logon).
+	if ip := a.SourceIP; ip != "" && ip != name && asset.Name != "" && !slices.Contains(h.Aliases, ip) {
+		if as, ok := assets.AssetFor(ip); ok && as.Name == asset.Name && as.ID == asset.ID {
+			h.Aliases = append(h.Aliases, ip)
+		}
+	}
 	return h
 }
 

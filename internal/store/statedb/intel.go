@@ -297,7 +297,7 @@ func (d *DB) MarkHunted(ctx context.Context, ins []intel.Indicator) error {
 		if err != nil {
 			return fmt.Errorf("statedb: mark hunted: %w", err)
 		}
-		defer stmt.Close()
+		defer stmt.Close() //nolint:errcheck // closing a prepared statement after the transaction is done
 		for _, in := range ins {
 			if _, err := stmt.ExecContext(ctx, in.Source, string(in.Type), in.Value); err != nil {
 				return fmt.Errorf("statedb: mark hunted: %w", err)
