@@ -63,6 +63,9 @@ type Deps struct {
 	// Console serves the web console on every path the API does not own;
 	// nil answers them 404.
 	Console http.Handler
+	// Vulns imports scan reports and knows the SLA; nil answers 503 to
+	// imports.
+	Vulns VulnService
 	// Rules serves the Sigma rules' list, hit counts and switches; nil
 	// answers 503.
 	Rules RulesService
@@ -210,6 +213,8 @@ func (s *Server) routes() {
 	s.assetRoutes()
 	s.triageRoutes(read, []string{statedb.RoleAdmin, statedb.RoleAnalyst})
 	s.overviewRoutes(read, []string{statedb.RoleAdmin, statedb.RoleAnalyst})
+	s.coverageRoutes(read)
+	s.vulnRoutes(read, []string{statedb.RoleAdmin, statedb.RoleAnalyst})
 }
 
 func (s *Server) handleReady(w http.ResponseWriter, _ *http.Request) {

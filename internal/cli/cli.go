@@ -51,6 +51,7 @@ func commands() map[string]command {
 		"rules":   {"list, lint or test detection rules", runRules},
 		"assets":  {"list, import or discover assets", runAssets},
 		"hosts":   {"rank hosts by risk; `vigil hosts HOST` explains one", runHosts},
+		"vulns":   {"import vulnerability scans, list findings (overdue first)", runVulns},
 		"user":    {"add, list or delete console users", runUser},
 		"intel":   {"threat intel: import a file, list sources", runIntel},
 		"config":  {"config check: validate a configuration file", runConfig},

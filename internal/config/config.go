@@ -34,6 +34,8 @@ type Config struct {
 	Intel    IntelConfig   `yaml:"intel"`
 	Enrich   EnrichConfig  `yaml:"enrich"`
 	Risk     RiskConfig    `yaml:"risk"`
+	Silence  SilenceConfig `yaml:"silence"`
+	Vulns    VulnsConfig   `yaml:"vulns"`
 
 	// lines maps a dotted key path to its line in the file, for messages.
 	lines map[string]int
@@ -189,6 +191,7 @@ func Default() *Config {
 		Intel:   defaultIntel(),
 		Enrich:  EnrichConfig{GeoIP: GeoIPConfig{CacheSize: 65536}},
 		Risk:    RiskConfig{WindowDays: 30, HalfLife: Duration{7 * 24 * time.Hour}},
+		Vulns:   defaultVulns(),
 	}
 }
 
@@ -336,6 +339,7 @@ func (c *Config) Validate() error {
 	}
 	c.validateNetwork(bad)
 	c.validateIntel(bad)
+	c.validateVulns(bad)
 	if c.Storage.RetentionDays < 0 {
 		bad("storage.retention_days", "must be 0 (keep forever) or more")
 	}

@@ -150,5 +150,5 @@ func (ni networkIntel) Lookup(addr netip.Addr, name string, at time.Time) (netfl
 func (n *Node) riskService() *risk.Service {
 	return &risk.Service{Alerts: n.State, Assets: n.assetLookup,
 		Window:  time.Duration(n.Cfg.Risk.WindowDays) * 24 * time.Hour,
-		Options: risk.Options{HalfLife: n.Cfg.Risk.HalfLife.Duration}}
+		Options: risk.Options{HalfLife: n.Cfg.Risk.HalfLife.Duration, Vulns: n.Vulns}}
 }

@@ -80,6 +80,8 @@ type Node struct {
 	Sink     enrichingSink
 	// Risk ranks hosts by their open alerts.
 	Risk *risk.Service
+	// Vulns imports vulnerability scans and raises overdue alerts.
+	Vulns *vulnService
 	// Auth authenticates API tokens and console sessions.
 	Auth *auth.Authenticator
 	// AdminPassword is set when this start created the first admin user.
@@ -133,7 +135,8 @@ func Open(ctx context.Context, cfg *config.Config, o Options, log *slog.Logger) 
 	n.Rejects = statedb.NewRejectWriter(n.State, log, statedb.RejectWriterOptions{})
 	n.recorder = &ingest.CountingRecorder{Next: n.Rejects, Metrics: n.Inputs}
 	n.Store = pipeline.NewStoreStage(n.Events, n.State, log)
-	n.prio = &risk.Prioritizer{Assets: indexLookupFunc(n), Open: openAlerts{n.State}.OpenAlerts}
+	n.Vulns = newVulnService(n)
+	n.prio = &risk.Prioritizer{Assets: indexLookupFunc(n), Open: openAlerts{n.State}.OpenAlerts, Vulns: n.Vulns}
 	if err := n.buildIntel(ctx); err != nil {
 		return nil, err
 	}
@@ -178,6 +181,13 @@ func (n *Node) detectors() (detect.Detector, error) {
 	set = append(set, n.Rules)
 	if n.Cfg.Intel.Enabled {
 		set = append(set, intel.NewDetector(n.Intel, n.IntelMetrics))
+	}
+	sd, err := n.silenceDetector()
+	if err != nil {
+		return nil, err
+	}
+	if sd != nil {
+		set = append(set, sd)
 	}
 	if n.Cfg.Network.Enabled {
 		eng, err := NewNetworkEngine(n.Cfg.Network, openAlerts{n.State}, networkIntel{n.Intel})
@@ -279,7 +289,7 @@ func (n *Node) buildListeners() error {
 		Sink: n.Sink, Rejects: n.recorder, Inputs: n.Inputs, Events: n.Events, State: n.State,
 		Registry: n.Reg, Ready: n.ready, Import: n.Import, Graph: graphContext(cfg.Network), Log: n.Log,
 		Risk: n.Risk, Intel: intelService{n}, AssetsChanged: n.ReloadAssets, Auth: n.Auth,
-		Rules: rulesService{n}})
+		Rules: rulesService{n}, Vulns: n.Vulns})
 	if err := n.mountConsole(); err != nil {
 		return err
 	}
@@ -343,6 +353,8 @@ func (n *Node) Run(ctx context.Context) error {
 	if n.Cfg.Intel.Enabled {
 		add("threat intel", n.Intel.Run)
 	}
+	add("silent sources", n.silenceLoop)
+	add("vulnerability SLAs", n.Vulns.run)
 	if n.Syslog != nil {
 		add("syslog", n.Syslog.Run)
 	}

@@ -19,6 +19,7 @@ type OpenAlerts func(host, exceptRule string) int
 //	criticality   of the asset the alert is about: low −0.5, high +0.5, critical +1
 //	intel         confidence of the indicator behind it: ≥ 80 +0.5, < 40 −0.5
 //	corroboration other open alerts on the host: 1–2 +0.5, 3 or more +1
+//	exposure      open critical or high vulnerabilities on the host: +0.5
 //
 // priority = 6 − the points rounded half up (a tie goes to the more urgent
 // priority: one half-point step alone raises urgency but does not lower
@@ -29,6 +30,15 @@ type OpenAlerts func(host, exceptRule string) int
 type Prioritizer struct {
 	Assets AssetLookup
 	Open   OpenAlerts
+	// Vulns, when set, adds +0.5 for a host with open critical or high
+	// vulnerabilities.
+	Vulns VulnLookup
+}
+
+// VulnLookup counts the open critical and high vulnerability findings of
+// the asset a host name or address belongs to.
+type VulnLookup interface {
+	OpenVulns(host string) (critical, high int)
 }
 
 // Apply sets a's priority and explains it.
@@ -71,6 +81,12 @@ func (p *Prioritizer) Apply(a *schema.Alert) {
 		case n >= 1:
 			pts += 0.5
 			why = append(why, fmt.Sprintf("%d other open alert(s) on the host (+0.5)", n))
+		}
+	}
+	if p.Vulns != nil && a.Host != "" {
+		if c, h := p.Vulns.OpenVulns(a.Host); c+h > 0 {
+			pts += 0.5
+			why = append(why, fmt.Sprintf("host has %d critical and %d high open vulnerabilities (+0.5)", c, h))
 		}
 	}
 	a.Priority = min(5, max(1, 6-int(math.Floor(pts+0.5))))

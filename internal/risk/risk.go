@@ -12,7 +12,9 @@
 //	medium    two or more distinct detections, all below high
 //	low       one detection below high
 //
-// Within a level, hosts in contact with known C2 come first (+50). Then the
+// Within a level, hosts in contact with known C2 come first (+50). Open
+// critical (3) and high (1) vulnerabilities of the host's asset add to the
+// sum (at most 20). Then the
 // score adds each distinct detection's weight (informational 1, low 2,
 // medium 5, high 10, critical 20), halved for every HalfLife since its last
 // evidence, scaled by the asset's criticality (low 0.75, medium 1, high 1.5,
@@ -62,6 +64,9 @@ type AssetLookup interface {
 type Options struct {
 	// HalfLife halves a detection's weight (default 7 days).
 	HalfLife time.Duration
+	// Vulns, when set, raises the score of hosts with open critical (3
+	// points each) and high (1 point each) vulnerabilities, at most 20.
+	Vulns VulnLookup
 }
 
 // Detection is one distinct detection (rule) on a host.
@@ -95,6 +100,8 @@ type HostRisk struct {
 	Aliases []string `json:"aliases"`
 	// AlertIDs are the open alerts behind the score, newest first.
 	AlertIDs []string `json:"alert_ids"`
+	// Vulns counts the host's open critical and high vulnerabilities.
+	Vulns [2]int `json:"open_vulns"`
 }
 
 type hostAcc struct {
@@ -230,6 +237,13 @@ func (h *hostAcc) finish(now time.Time, o Options) HostRisk {
 	})
 	n := len(r.Detections)
 	level := matrixLevel(n, top, r.C2)
+	if o.Vulns != nil {
+		if c, hi := o.Vulns.OpenVulns(r.Host); c+hi > 0 {
+			sum += math.Min(20, float64(3*c+hi))
+			r.Vulns = [2]int{c, hi}
+			h.Vulns = r.Vulns
+		}
+	}
 	sum *= CriticalityFactor(r.Criticality)
 	within := math.Min(49, sum/2)
 	if r.C2 {
@@ -275,6 +289,9 @@ func (h *hostAcc) why(distinct int, top schema.Severity, level int) []string {
 	why = append(why, fmt.Sprintf("%d distinct %s, highest severity %s → %s", distinct, plural, top, LevelName(level)))
 	if h.Criticality != "" {
 		why = append(why, "asset criticality "+h.Criticality+fmt.Sprintf(" (×%.2g)", CriticalityFactor(h.Criticality)))
+	}
+	if v := h.Vulns; v[0]+v[1] > 0 {
+		why = append(why, fmt.Sprintf("%d critical and %d high open vulnerabilities", v[0], v[1]))
 	}
 	return why
 }

@@ -138,3 +138,28 @@ func TestPriority(t *testing.T) {
 		}
 	}
 }
+
+type vulnMap map[string][2]int
+
+func (m vulnMap) OpenVulns(h string) (int, int) { v := m[h]; return v[0], v[1] }
+
+// TestVulnerableHostRanksHigher: of two hosts with the same detection, the
+// one with open critical vulnerabilities scores higher and says why; its
+// alerts get a more urgent priority.
+func TestVulnerableHostRanksHigher(t *testing.T) {
+	t.Parallel()
+	vm := vulnMap{"db01": {2, 1}}
+	got := Compute([]schema.Alert{alert("db01", "r1", schema.SeverityMedium, 0), alert("web01", "r1", schema.SeverityMedium, 0)},
+		nil, now, Options{Vulns: vm})
+	if got[0].Host != "db01" || got[0].Score <= got[1].Score || got[0].Vulns != [2]int{2, 1} ||
+		!strings.Contains(strings.Join(got[0].Why, ";"), "2 critical and 1 high open vulnerabilities") {
+		t.Fatalf("got %+v", got)
+	}
+	p := &Prioritizer{Vulns: vm}
+	a, b := alert("db01", "r", schema.SeverityMedium, 0), alert("web01", "r", schema.SeverityMedium, 0)
+	p.Apply(&a)
+	p.Apply(&b)
+	if a.Priority >= b.Priority {
+		t.Fatalf("priorities %d (vulnerable) and %d", a.Priority, b.Priority)
+	}
+}
