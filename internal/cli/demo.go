@@ -95,8 +95,12 @@ func runDemo(ctx context.Context, env *Env, args []string) error {
 			log.Warn("demo asset inventory not loaded", "err", err)
 		}
 	}
+	if err := loadDemoScans(ctx, url, token, env); err != nil {
+		log.Warn("demo vulnerability scans not loaded", "err", err)
+	}
 	sim := simulate.New(simulate.Options{SyslogTCP: tcp, SyslogUDP: udp, HTTPURL: url, Token: token,
-		Speed: *speed, Start: time.Now().Add(-*history), Seed: time.Now().UnixNano(), Log: log})
+		Speed: *speed, Start: time.Now().Add(-*history), Seed: time.Now().UnixNano(), Log: log,
+		SilentHost: "web-02", SilentAfter: *history / 8})
 	go func() {
 		if err := sim.Run(ctx); err != nil && ctx.Err() == nil {
 			log.Error("simulator stopped", "err", err)
@@ -161,6 +165,23 @@ func loadDemoAssets(ctx context.Context, url, token string, env *Env) error {
 	}
 	fmt.Fprintf(env.Stdout, "  assets:      imported %d hosts of the simulated network into the inventory\n",
 		rep.Created+rep.Updated+rep.Unchanged)
+	return nil
+}
+
+// loadDemoScans imports the simulated company's last two weekly
+// vulnerability scans through the API, as `vigil vulns import` would.
+func loadDemoScans(ctx context.Context, url, token string, env *Env) error {
+	c := client.New(url, token)
+	var fixed, open int
+	for i, rep := range simulate.ScanReports(time.Now()) {
+		res, err := c.ImportVulns(ctx, fmt.Sprintf("weekly-scan-%d.nessus", i+1), "nessus", rep)
+		if err != nil {
+			return err
+		}
+		fixed += res.Counts.Fixed
+		open = res.Findings
+	}
+	fmt.Fprintf(env.Stdout, "  vulns:       imported two weekly scans: %d open findings, %d fixed in between\n", open, fixed)
 	return nil
 }
 

@@ -50,7 +50,7 @@ func format3164(pri int, at time.Time, hostname, app string, pid int, msg string
 // Hosts without a configured transport are skipped.
 func (w *world) syslog(h *host, at time.Time, pri int, app string, pid int, msg string) {
 	l := w.out.syslog[h.name]
-	if l == nil {
+	if l == nil || (h.name == w.silentHost && !at.Before(w.silentFrom)) {
 		return
 	}
 	w.when(at, func() {

@@ -45,6 +45,10 @@ type Options struct {
 	Seed int64
 	// Log receives the attack schedule and sender problems (default: discard).
 	Log *slog.Logger
+	// SilentHost stops sending syslog SilentAfter (simulated time) after
+	// Start, as a server whose log forwarding broke; "" never.
+	SilentHost  string
+	SilentAfter time.Duration
 }
 
 // Stats counts what a simulator has done so far.
@@ -161,6 +165,10 @@ func (s *Sim) Run(ctx context.Context) error {
 
 	seed := uint64(s.o.Seed)
 	w := newWorld(s.co, rand.New(rand.NewPCG(seed, seed^0x9e3779b97f4a7c15)), out, s.log, &s.c)
+	if s.o.SilentHost != "" {
+		w.silentHost, w.silentFrom = s.o.SilentHost, s.o.Start.Add(s.o.SilentAfter)
+		s.log.Info("scheduled a silent source", "host", s.o.SilentHost, "from", w.silentFrom.Format(time.RFC3339))
+	}
 	realStart := time.Now()
 	w.scheduleAll(s.o.Start, s.realAt(realStart))
 	s.log.Info("simulation started", "sim_start", s.o.Start.Format(time.RFC3339), "speed", s.o.Speed,

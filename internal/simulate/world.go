@@ -30,6 +30,10 @@ type world struct {
 	procs    map[string]*proc  // running Windows processes, by host and program
 	logonID  uint64            // next Windows logon id
 	realAt   func(time.Time) time.Time
+	// silentHost stops sending syslog from silentFrom on (a source that
+	// goes silent, for the blind-spot detections); "" never.
+	silentHost string
+	silentFrom time.Time
 }
 
 func newWorld(co *company, rng *rand.Rand, out *outputs, log *slog.Logger, c *counters) *world {

@@ -17,7 +17,7 @@ import (
 // pageNames are the pages; each is templates/<name>.html parsed with
 // layout.html.
 func pageNames() []string {
-	return []string{"login", "overview", "alerts", "alert", "host", "graph", "search", "rules", "sources", "audit"}
+	return []string{"login", "overview", "alerts", "alert", "host", "graph", "search", "rules", "sources", "audit", "vulns"}
 }
 
 // view is what every page template gets.

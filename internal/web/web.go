@@ -98,6 +98,7 @@ func (c *Console) routes() {
 	m.HandleFunc("POST /rules/{id}", c.handleRuleToggle)
 	m.HandleFunc("GET /sources", c.page("sources", c.sourcesData))
 	m.HandleFunc("GET /audit", c.page("audit", c.auditData))
+	m.HandleFunc("GET /vulns", c.page("vulns", c.vulnsData))
 	m.HandleFunc("GET /favicon.ico", func(w http.ResponseWriter, _ *http.Request) { w.WriteHeader(http.StatusNoContent) })
 }
 

@@ -150,6 +150,12 @@ func TestTemplatesRender(t *testing.T) {
 		"rules":   rulesView{Rules: []rule{{ID: "r1", Title: "R", Enabled: true, Tags: []string{"t"}}}, Errors: []ruleError{{Path: "x.yml", Line: 3, Reason: "bad"}}},
 		"sources": []source{{Host: "h", Input: "syslog", Events: 10, ParseErrors: 1, ParseErrorsByReason: map[string]int64{"x": 1}}},
 		"audit":   auditView{Entries: []auditEntry{{Actor: "ann", Action: "alert.update", TargetType: "alert", TargetID: "a1", After: []byte(`{"status":"resolved"}`)}}},
+		"vulns": func() vulnsView {
+			f := finding{Key: "k1", Target: "10.0.8.21", VulnID: "CVE-2023-48795", Title: "Brute <force>", Severity: "critical",
+				Status: "open", Opened: now.Add(-40 * 24 * time.Hour), Due: now.Add(-25 * 24 * time.Hour), Overdue: true, AgeDays: 40}
+			return vulnsView{Overdue: []finding{f}, Open: []finding{f}, BySev: map[string]int{"critical": 1}, Key: "k1",
+				Finding: &f, History: []vulnEvent{{At: f.Opened, Event: "new", ScanID: "s1"}}, Trend: []trendPoint{{Day: now, Open: 1}}}
+		}(),
 	}
 	for _, name := range pageNames() {
 		r := httptest.NewRequest("GET", "/x?status=new", nil)
