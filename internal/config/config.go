@@ -192,6 +192,7 @@ func Default() *Config {
 		Enrich:  EnrichConfig{GeoIP: GeoIPConfig{CacheSize: 65536}},
 		Risk:    RiskConfig{WindowDays: 30, HalfLife: Duration{7 * 24 * time.Hour}},
 		Vulns:   defaultVulns(),
+		Silence: defaultSilence(),
 	}
 }
 
@@ -340,6 +341,7 @@ func (c *Config) Validate() error {
 	c.validateNetwork(bad)
 	c.validateIntel(bad)
 	c.validateVulns(bad)
+	c.validateSilence(bad)
 	if c.Storage.RetentionDays < 0 {
 		bad("storage.retention_days", "must be 0 (keep forever) or more")
 	}

@@ -26,6 +26,7 @@ import (
 	"github.com/vigil-soc/vigil/internal/detect/bruteforce"
 	"github.com/vigil-soc/vigil/internal/detect/netflow"
 	"github.com/vigil-soc/vigil/internal/detect/rules"
+	"github.com/vigil-soc/vigil/internal/detect/silence"
 	"github.com/vigil-soc/vigil/internal/enrich"
 	"github.com/vigil-soc/vigil/internal/importer"
 	"github.com/vigil-soc/vigil/internal/ingest"
@@ -90,6 +91,7 @@ type Node struct {
 	recorder ingest.RejectRecorder
 	geo      *enrich.GeoIP
 	prio     *risk.Prioritizer
+	silence  *silence.Detector
 	lock     *dirLock
 	httpLn   net.Listener
 	// AdminToken is set when this start created the first admin token.
