@@ -41,20 +41,22 @@ type command struct {
 
 func commands() map[string]command {
 	return map[string]command{
-		"serve":   {"run the server: listeners, pipeline, API", runServe},
-		"demo":    {"run a server with a simulated network sending live telemetry", runDemo},
-		"import":  {"import log files or folders (NDJSON, Zeek, EVE, Winlogbeat, EVTX, syslog)", runImport},
-		"search":  {"search stored events", runSearch},
-		"alerts":  {"list alerts", runAlerts},
-		"sources": {"list log sources with counts, rates and parse errors", runSources},
-		"token":   {"create, list or revoke API tokens", runToken},
-		"rules":   {"list, lint or test detection rules", runRules},
-		"assets":  {"list, import or discover assets", runAssets},
-		"hosts":   {"rank hosts by risk; `vigil hosts HOST` explains one", runHosts},
-		"vulns":   {"import vulnerability scans, list findings (overdue first)", runVulns},
-		"user":    {"add, list or delete console users", runUser},
-		"intel":   {"threat intel: import a file, list sources", runIntel},
-		"config":  {"config check: validate a configuration file", runConfig},
+		"serve":    {"run the server: listeners, pipeline, API", runServe},
+		"demo":     {"run a server with a simulated network sending live telemetry", runDemo},
+		"import":   {"import log files or folders (NDJSON, Zeek, EVE, Winlogbeat, EVTX, syslog)", runImport},
+		"search":   {"search stored events", runSearch},
+		"alerts":   {"list alerts", runAlerts},
+		"sources":  {"list log sources with counts, rates and parse errors", runSources},
+		"token":    {"create, list or revoke API tokens", runToken},
+		"rules":    {"list, lint or test detection rules", runRules},
+		"assets":   {"list, import or discover assets", runAssets},
+		"hosts":    {"rank hosts by risk; `vigil hosts HOST` explains one", runHosts},
+		"coverage": {"which assets send the logs they should: gaps first", runCoverage},
+		"report":   {"report blindspots: the weekly blind-spot report (Markdown or HTML)", runReport},
+		"vulns":    {"import vulnerability scans, list findings (overdue first)", runVulns},
+		"user":     {"add, list or delete console users", runUser},
+		"intel":    {"threat intel: import a file, list sources", runIntel},
+		"config":   {"config check: validate a configuration file", runConfig},
 		"version": {"print the version", func(_ context.Context, env *Env, _ []string) error {
 			fmt.Fprintln(env.Stdout, "vigil", Version)
 			return nil

@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"strconv"
+	"strings"
 	"sync"
 	"time"
 
@@ -115,11 +116,53 @@ func (v *vulnService) check(ctx context.Context) error {
 		v.n.prio.Apply(&a)
 		alerts = append(alerts, a)
 	}
-	if len(alerts) == 0 {
-		return nil
+	if len(alerts) > 0 {
+		if _, err := v.n.State.UpsertAlerts(ctx, alerts, v.n.Cfg.Alerts.GroupWindow.Duration); err != nil {
+			return err
+		}
 	}
-	_, err = v.n.State.UpsertAlerts(ctx, alerts, v.n.Cfg.Alerts.GroupWindow.Duration)
-	return err
+	return v.resolveFixed(ctx)
+}
+
+// resolveFixed resolves the open overdue alerts whose finding a later scan
+// found fixed, as a true positive with the fix time as the reason.
+func (v *vulnService) resolveFixed(ctx context.Context) error {
+	open, err := v.n.State.OpenAlertsSince(ctx, time.Time{}, 0)
+	if err != nil {
+		return err
+	}
+	for _, a := range open {
+		if a.Kind != KindVulnOverdue || a.Details["vuln.key"] == "" {
+			continue
+		}
+		f, _, err := v.n.State.FindingHistory(ctx, a.Details["vuln.key"])
+		if err != nil || f.Status != statedb.VulnFixed {
+			continue
+		}
+		status, disp := schema.StatusResolved, schema.DispositionTruePositive
+		reason := "fixed: absent from the scan of " + f.FixedAt.UTC().Format(time.RFC3339)
+		if _, _, err := v.n.State.UpdateAlert(ctx, a.ID, "vigil", statedb.AlertPatch{Status: &status,
+			Disposition: &disp, Reason: &reason}); err != nil {
+			return err
+		}
+		v.mu.Lock()
+		delete(v.alerted, a.DedupKey)
+		v.mu.Unlock()
+	}
+	return nil
+}
+
+// displayID names a finding: its CVE when the scanner's id is not one.
+func displayID(f statedb.VulnFinding) string {
+	if strings.HasPrefix(f.VulnID, "CVE-") {
+		return f.VulnID
+	}
+	for _, a := range f.Aliases {
+		if strings.HasPrefix(a, "CVE-") {
+			return a + " (" + f.Scanner + " " + f.VulnID + ")"
+		}
+	}
+	return f.VulnID
 }
 
 // loadAlerted reads, once, which findings already have an open overdue
@@ -160,7 +203,7 @@ func (v *vulnService) overdueAlert(f statedb.VulnFinding, now time.Time) schema.
 	}
 	days := int(now.Sub(f.Opened).Hours() / 24)
 	return schema.Alert{RuleID: "vigil.vuln.overdue", RuleName: "Vulnerability past its SLA", Kind: KindVulnOverdue,
-		Title: fmt.Sprintf("Overdue %s vulnerability %s on %s: open %d days, due %s", f.Severity, f.VulnID, host, days,
+		Title: fmt.Sprintf("Overdue %s vulnerability %s on %s: open %d days, due %s", f.Severity, displayID(f), host, days,
 			due.Format("2006-01-02")),
 		Severity: sev, Priority: schema.PriorityFromSeverity(sev), FirstSeen: now, LastSeen: now, Host: host,
 		Status: schema.StatusNew, Count: 1, DedupKey: "vuln-overdue|" + f.Key,

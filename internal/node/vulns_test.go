@@ -70,6 +70,13 @@ func TestVulnsEndToEnd(t *testing.T) {
 	if code != 200 || json.Unmarshal(body, &imp) != nil || imp.Counts.Fixed != 1 {
 		t.Fatalf("second import: %d %s", code, body)
 	}
+	// The overdue alert of the fixed finding is resolved as a true positive.
+	code, body = tn.do(t, "GET", "/api/v1/alerts/"+onDB.ID, tn.token, nil, nil)
+	var resolved schema.Alert
+	if code != 200 || json.Unmarshal(body, &resolved) != nil || resolved.Status != schema.StatusResolved ||
+		resolved.Disposition != schema.DispositionTruePositive {
+		t.Fatalf("overdue alert after the fix: %d %s", code, body)
+	}
 	code, body = tn.do(t, "GET", "/api/v1/vulns?status=fixed", tn.token, nil, nil)
 	var vs struct {
 		Findings []api.FindingView `json:"findings"`

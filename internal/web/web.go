@@ -97,6 +97,7 @@ func (c *Console) routes() {
 	m.HandleFunc("GET /rules", c.page("rules", c.rulesData))
 	m.HandleFunc("POST /rules/{id}", c.handleRuleToggle)
 	m.HandleFunc("GET /sources", c.page("sources", c.sourcesData))
+	m.HandleFunc("GET /coverage", c.coveragePage())
 	m.HandleFunc("GET /audit", c.page("audit", c.auditData))
 	m.HandleFunc("GET /vulns", c.page("vulns", c.vulnsData))
 	m.HandleFunc("GET /favicon.ico", func(w http.ResponseWriter, _ *http.Request) { w.WriteHeader(http.StatusNoContent) })
