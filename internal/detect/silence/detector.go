@@ -8,12 +8,16 @@
 // volume dropped when an hour closes far below that hour's baseline.
 //
 // The detector works in two clocks over one state. In event time, the
-// detection stage feeds it every event: the watermark (the newest event
-// time seen, kept apart for live and for imported events) is the clock, so
-// an import of last week's logs raises what live ingest would have. A
-// source is judged by how far the watermark moved since its last event
-// arrived, so a source whose events arrive behind the others (two imports
-// of different weeks at once) does not look silent. In wall time, the
+// detection stage feeds it every event: the watermark of each input (the
+// newest event time seen of that kind of log, kept apart for live and for
+// imported events) is the clock, so an import of last week's logs raises
+// what live ingest would have. A source is judged by how far the
+// watermark of its input moved since its last event arrived, so a source
+// whose events arrive behind the others (two imports of different weeks at
+// once) does not look silent, and neither does a whole kind of log when
+// another is replayed ahead of it (a sensor's ten days of history sent at
+// once). A source alone of its kind is therefore judged in wall time only.
+// In wall time, the
 // node calls CheckWall every few seconds with the source table's counters:
 // a live source that stops raises its alert even though no event arrives,
 // and parse-error rate jumps are read from the counters. Each episode is
@@ -60,8 +64,13 @@ type state struct {
 	// live ingest is not a month of silence of the imported sources.
 	Watermark [2]time.Time
 	NextSweep [2]time.Time
-	Sources   map[string]*source
-	Errors    map[string]*errStat
+	// InputWM is the newest event time per clock class and input: a
+	// source is judged against the sources of its own input, so a fast
+	// replay of one kind of log (ten days of Zeek history) does not make
+	// the sources of another look silent.
+	InputWM map[string]time.Time
+	Sources map[string]*source
+	Errors  map[string]*errStat
 	// Counters for metrics.
 	Alerts     map[string]int64 // by rule, recoveries included
 	Suppressed int64
@@ -72,16 +81,17 @@ type state struct {
 // source is one host × input.
 type source struct {
 	Host, Input string
-	// First and Last are the earliest and latest event times; RefWM is the
-	// watermark when Last arrived (at least Last); LastRecv its receipt.
-	First, Last, RefWM, LastRecv time.Time
-	Live                         bool
-	Events                       int64
-	Criticality                  string // from enrichment, when the lookup has none
-	Cad                          cadence
-	Vol                          volume
-	Silent                       episode
-	Drop                         episode
+	// First and Last are the earliest and latest event times; InRefWM is
+	// the watermark of its input when Last arrived (at least Last);
+	// LastRecv its receipt.
+	First, Last, InRefWM, LastRecv time.Time
+	Live                           bool
+	Events                         int64
+	Criticality                    string // from enrichment, when the lookup has none
+	Cad                            cadence
+	Vol                            volume
+	Silent                         episode
+	Drop                           episode
 }
 
 // episode is an open silence, volume drop or error-rate jump.
@@ -108,7 +118,8 @@ func New(o Options, assets risk.AssetLookup) *Detector {
 }
 
 func newState() state {
-	return state{Sources: map[string]*source{}, Errors: map[string]*errStat{}, Alerts: map[string]int64{}}
+	return state{Sources: map[string]*source{}, Errors: map[string]*errStat{}, Alerts: map[string]int64{},
+		InputWM: map[string]time.Time{}}
 }
 
 // Name returns "silence".
@@ -151,11 +162,17 @@ func (d *Detector) observe(ev *schema.Event, emit func(schema.Alert)) int {
 	if ts.IsZero() {
 		return c
 	}
-	wmBefore := d.st.Watermark[c]
+	ik := inputKey(c, ev.Input)
+	inBefore := d.st.InputWM[ik]
 	// An event dated in the future of its receipt (a wrong clock) does not
 	// move the watermark: it would make every other source look silent.
-	if (ev.Received.IsZero() || !ts.After(ev.Received.Add(d.o.LiveSkew))) && ts.After(wmBefore) {
-		d.st.Watermark[c] = ts
+	if ev.Received.IsZero() || !ts.After(ev.Received.Add(d.o.LiveSkew)) {
+		if ts.After(inBefore) {
+			d.st.InputWM[ik] = ts
+		}
+		if ts.After(d.st.Watermark[c]) {
+			d.st.Watermark[c] = ts
+		}
 	}
 	s := d.source(ev.SourceHost(), ev.Input)
 	if s == nil {
@@ -166,7 +183,7 @@ func (d *Detector) observe(ev *schema.Event, emit func(schema.Alert)) int {
 	}
 	s.Events++
 	if s.Events == 1 {
-		s.First, s.Last, s.RefWM, s.LastRecv, s.Live = ts, ts, later(wmBefore, ts), ev.Received, live
+		s.First, s.Last, s.InRefWM, s.LastRecv, s.Live = ts, ts, later(inBefore, ts), ev.Received, live
 		s.Vol.Hour, s.Vol.Count = unixHour(ts), 1
 		return c
 	}
@@ -187,8 +204,16 @@ func (d *Detector) observe(ev *schema.Event, emit func(schema.Alert)) int {
 		s.Cad.add(ts.Sub(s.Last))
 	}
 	s.Vol.Count++
-	s.Last, s.RefWM, s.LastRecv, s.Live = ts, later(wmBefore, ts), ev.Received, live
+	s.Last, s.InRefWM, s.LastRecv, s.Live = ts, later(inBefore, ts), ev.Received, live
 	return c
+}
+
+// inputKey keys the watermark of one clock class and input.
+func inputKey(c int, input string) string {
+	if input == "" {
+		input = unknownName
+	}
+	return string(rune('0'+c)) + input
 }
 
 // classOf returns the watermark index of live or imported events.

@@ -211,3 +211,26 @@ func TestVolumeDrop(t *testing.T) {
 		t.Fatalf("recovery %+v", rec)
 	}
 }
+
+// A fast replay of another input (ten days of a Zeek sensor's history sent
+// at once, as the demo's network feed does) does not make the syslog
+// sources look silent: each is judged against the sources of its own input.
+func TestReplayOfAnotherInputIsNotSilence(t *testing.T) {
+	t.Parallel()
+	rng := newRand(11)
+	syslog := merge(steady(rng, "web-01", "syslog", t0, t0.Add(6*time.Hour), time.Minute, 20*time.Second),
+		steady(rng, "web-02", "syslog", t0, t0.Add(6*time.Hour), time.Minute, 20*time.Second))
+	var evs []schema.Event
+	zeek := steady(rng, "sensor", "zeek", t0.Add(-10*24*time.Hour), t0.Add(6*time.Hour), 30*time.Second, 0)
+	// The sensor's history arrives in big chunks that run ahead of the
+	// syslog hosts' clock, interleaved with their stream.
+	for len(syslog) > 0 || len(zeek) > 0 {
+		n := min(6000, len(zeek))
+		evs, zeek = append(evs, zeek[:n]...), zeek[n:]
+		m := min(60, len(syslog))
+		evs, syslog = append(evs, syslog[:m]...), syslog[m:]
+	}
+	if alerts := run(New(Options{}, nil), evs, 500); len(alerts) != 0 {
+		t.Fatalf("%d alerts, want none: %+v", len(alerts), alerts[0])
+	}
+}

@@ -27,8 +27,11 @@ func (d *Detector) sweep(c int, wm time.Time, emit func(schema.Alert)) {
 			continue
 		}
 		// The source's own clock: its last event advanced by how far the
-		// watermark moved since that event arrived.
-		clock := s.Last.Add(max(0, wm.Sub(s.RefWM)))
+		// watermark of its own input moved since that event arrived. Each
+		// kind of log is its own clock: a replay of ten days of one kind
+		// (as a sensor's history sent at once) says nothing about another,
+		// so a lone source of its kind is judged by the wall clock only.
+		clock := s.Last.Add(max(0, d.st.InputWM[inputKey(c, s.Input)].Sub(s.InRefWM)))
 		d.closeHours(s, unixHour(clock), emit)
 		d.judgeSilence(s, s.Last, clock, emit)
 	}

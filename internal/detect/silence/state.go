@@ -48,6 +48,9 @@ func (d *Detector) LoadState(data []byte) error {
 		st.Alerts[k] = n
 	}
 	st.Watermark, st.NextSweep = sv.State.Watermark, sv.State.NextSweep
+	for k, t := range sv.State.InputWM {
+		st.InputWM[k] = t
+	}
 	st.Suppressed, st.Untracked, st.Evicted = sv.State.Suppressed, sv.State.Untracked, sv.State.Evicted
 	d.mu.Lock()
 	d.st = st

@@ -40,7 +40,7 @@ func TestMaintenanceWindows(t *testing.T) {
 			if tc.resume > 0 {
 				db = append(db, steady(rng, "db-02", "syslog", pause.Add(tc.resume), t0.Add(8*time.Hour), time.Minute, 0)...)
 			}
-			evs := merge(db, steady(rng, "clock-01", "zeek", t0, t0.Add(8*time.Hour), 20*time.Second, 0))
+			evs := merge(db, steady(rng, "clock-01", "syslog", t0, t0.Add(8*time.Hour), 20*time.Second, 0))
 			d := New(Options{Maintenance: []Window{tc.window}}, nil)
 			alerts := run(d, evs, 250)
 			if len(alerts) != tc.wantAlerts || d.Stats().Suppressed != tc.suppressed {
