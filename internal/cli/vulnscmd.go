@@ -62,7 +62,9 @@ func (l *local) vulns(ctx context.Context, q url.Values) ([]api.FindingView, err
 func (r *remote) importVulns(ctx context.Context, name, format string, data []byte) (api.VulnImport, error) {
 	return r.c.ImportVulns(ctx, name, format, data)
 }
-func (r *remote) vulns(ctx context.Context, q url.Values) ([]api.FindingView, error) { return r.c.Vulns(ctx, q) }
+func (r *remote) vulns(ctx context.Context, q url.Values) ([]api.FindingView, error) {
+	return r.c.Vulns(ctx, q)
+}
 
 func runVulns(ctx context.Context, env *Env, args []string) error {
 	if len(args) == 0 || (args[0] != "import" && args[0] != "list") {
