@@ -69,8 +69,11 @@ type state struct {
 	// replay of one kind of log (ten days of Zeek history) does not make
 	// the sources of another look silent.
 	InputWM map[string]time.Time
-	Sources map[string]*source
-	Errors  map[string]*errStat
+	// InputSweep is when the sources of each class and input are judged
+	// next (their input's watermark passing it).
+	InputSweep map[string]time.Time
+	Sources    map[string]*source
+	Errors     map[string]*errStat
 	// Counters for metrics.
 	Alerts     map[string]int64 // by rule, recoveries included
 	Suppressed int64
@@ -119,7 +122,7 @@ func New(o Options, assets risk.AssetLookup) *Detector {
 
 func newState() state {
 	return state{Sources: map[string]*source{}, Errors: map[string]*errStat{}, Alerts: map[string]int64{},
-		InputWM: map[string]time.Time{}}
+		InputWM: map[string]time.Time{}, InputSweep: map[string]time.Time{}}
 }
 
 // Name returns "silence".
@@ -132,9 +135,10 @@ func (d *Detector) Detect(evs []schema.Event, emit func(schema.Alert)) {
 	defer d.mu.Unlock()
 	for i := range evs {
 		c := d.observe(&evs[i], emit)
-		if wm := d.st.Watermark[c]; !wm.Before(d.st.NextSweep[c]) {
-			d.sweep(c, wm, emit)
-			d.st.NextSweep[c] = wm.Add(d.step)
+		ik := inputKey(c, evs[i].Input)
+		if wm := d.st.InputWM[ik]; !wm.IsZero() && !wm.Before(d.st.InputSweep[ik]) {
+			d.sweep(c, normInput(evs[i].Input), d.st.Watermark[c], emit)
+			d.st.InputSweep[ik] = wm.Add(d.step)
 		}
 	}
 }
@@ -209,11 +213,14 @@ func (d *Detector) observe(ev *schema.Event, emit func(schema.Alert)) int {
 }
 
 // inputKey keys the watermark of one clock class and input.
-func inputKey(c int, input string) string {
+func inputKey(c int, input string) string { return string(rune('0'+c)) + normInput(input) }
+
+// normInput names an empty input as sources do.
+func normInput(input string) string {
 	if input == "" {
-		input = unknownName
+		return unknownName
 	}
-	return string(rune('0'+c)) + input
+	return input
 }
 
 // classOf returns the watermark index of live or imported events.

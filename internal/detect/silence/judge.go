@@ -14,11 +14,12 @@ const maxDropHours = hoursPerWeek
 // judged.
 const maxVolumeGap = 10 * time.Minute
 
-// sweep judges every source of clock class c at watermark wm: closes the
-// hours its clock passed, opens silences and evicts long-dead sources.
-func (d *Detector) sweep(c int, wm time.Time, emit func(schema.Alert)) {
+// sweep judges every source of clock class c and input: closes the hours
+// its clock passed, opens silences, and evicts sources dead for longer than
+// EvictAfter before the class watermark wm.
+func (d *Detector) sweep(c int, input string, wm time.Time, emit func(schema.Alert)) {
 	for k, s := range d.st.Sources {
-		if classOf(s.Live) != c {
+		if classOf(s.Live) != c || s.Input != input {
 			continue
 		}
 		if wm.Sub(s.Last) > d.o.EvictAfter {

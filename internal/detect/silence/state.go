@@ -51,6 +51,9 @@ func (d *Detector) LoadState(data []byte) error {
 	for k, t := range sv.State.InputWM {
 		st.InputWM[k] = t
 	}
+	for k, t := range sv.State.InputSweep {
+		st.InputSweep[k] = t
+	}
 	st.Suppressed, st.Untracked, st.Evicted = sv.State.Suppressed, sv.State.Untracked, sv.State.Evicted
 	d.mu.Lock()
 	d.st = st
