@@ -1,7 +1,6 @@
 package config
 
 import (
-	"fmt"
 	"sort"
 	"time"
 
@@ -49,6 +48,6 @@ func (c *Config) validateVulns(bad func(key, format string, args ...any)) {
 		}
 	}
 	if c.Vulns.CheckInterval.Duration < time.Second {
-		bad("vulns.check_interval", "%s", fmt.Sprint("must be at least 1s"))
+		bad("vulns.check_interval", "must be at least 1s")
 	}
 }

@@ -69,17 +69,6 @@ func run(d *Detector, evs []schema.Event, batch int) []schema.Alert {
 
 func newRand(seed uint64) *rand.Rand { return rand.New(rand.NewPCG(seed, seed^0x9e3779b97f4a7c15)) }
 
-// only returns the alerts of one rule.
-func only(as []schema.Alert, rule string) []schema.Alert {
-	var out []schema.Alert
-	for _, a := range as {
-		if a.RuleID == rule {
-			out = append(out, a)
-		}
-	}
-	return out
-}
-
 func mustDur(t *testing.T, s string) time.Duration {
 	t.Helper()
 	d, err := time.ParseDuration(s)

@@ -203,8 +203,13 @@ func scanToken(s scanner, t *Token, hash *[]byte) error {
 
 // ListTokens returns every token, revoked ones included, oldest first.
 func (d *DB) ListTokens(ctx context.Context) ([]Token, error) {
-	rows, err := d.db.QueryContext(ctx, `SELECT id, name, role, prefix, created, last_used, revoked
+	return d.queryTokens(ctx, `SELECT id, name, role, prefix, created, last_used, revoked
 FROM api_tokens ORDER BY created, id`)
+}
+
+// queryTokens runs a token query selecting scanToken's columns.
+func (d *DB) queryTokens(ctx context.Context, q string, args ...any) ([]Token, error) {
+	rows, err := d.db.QueryContext(ctx, q, args...)
 	if err != nil {
 		return nil, fmt.Errorf("statedb: list tokens: %w", err)
 	}

@@ -412,24 +412,8 @@ VALUES (?, ?, ?, ?, ?, ?, ?)`, t.ID, t.Name, t.Role, t.Prefix, hashToken(plain),
 // UserTokens returns the API tokens of a user, revoked ones included,
 // oldest first.
 func (d *DB) UserTokens(ctx context.Context, userID string) ([]Token, error) {
-	rows, err := d.db.QueryContext(ctx, `SELECT id, name, role, prefix, created, last_used, revoked
+	return d.queryTokens(ctx, `SELECT id, name, role, prefix, created, last_used, revoked
 FROM api_tokens WHERE user_id = ? ORDER BY created, id`, userID)
-	if err != nil {
-		return nil, fmt.Errorf("statedb: list user tokens: %w", err)
-	}
-	defer rows.Close()
-	var out []Token
-	for rows.Next() {
-		var t Token
-		if err := scanToken(rows, &t, nil); err != nil {
-			return nil, err
-		}
-		out = append(out, t)
-	}
-	if err := rows.Err(); err != nil {
-		return nil, fmt.Errorf("statedb: list user tokens: %w", err)
-	}
-	return out, nil
 }
 
 // TokenOwner returns the user owning an API token, or ErrNotFound when the
