@@ -364,8 +364,8 @@ func (a *acDFA) report(s int32, text string, i int, st *evalState) {
 	o := uint32(s-a.firstOut) * a.inv
 	// A state's needles are reported once per event, or each time while
 	// the state records a text's needles (the memo must get them all).
-	if g := &st.repGen[a.repBase+int32(o)]; *g != st.gen || st.recording {
-		*g = st.gen
+	if g := &st.repGen[a.repBase+int32(o)]; *g != st.mgen || st.recording {
+		*g = st.mgen
 		if lo, hi := a.outStart[o], a.outStart[o+1]; lo < hi {
 			st.hitNeedles(a.outs[lo:hi])
 		}

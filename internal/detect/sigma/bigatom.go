@@ -11,9 +11,10 @@ package sigma
 const bigAtomMin = 16
 
 // indexBigAtoms numbers the atoms with at least bigAtomMin needles and
-// lists, per needle, the marks it sets: twice the atom's number, plus one
-// for a required literal (flagMaybe) rather than a literal (flagDef).
-func (pl *planner) indexBigAtoms() {
+// returns, per needle, the marks it sets: from bigBase, twice the atom's
+// number, plus one for a required literal (flagMaybe) rather than a
+// literal (flagDef).
+func (pl *planner) indexBigAtoms() [][]int32 {
 	p := pl.p
 	p.atomBig = make([]int32, p.nAtoms)
 	perNeedle := make([][]int32, p.nNeedles)
@@ -27,18 +28,14 @@ func (pl *planner) indexBigAtoms() {
 		p.nBig++
 		p.atomBig[a] = b
 		for i, n := range p.atomNeedles[lo:hi] {
-			mark := 2 * b
+			mark := p.bigBase + 2*b
 			if lo+int32(i) >= mid {
 				mark++
 			}
 			perNeedle[n] = append(perNeedle[n], mark)
 		}
 	}
-	for _, marks := range perNeedle {
-		p.needleBigStart = append(p.needleBigStart, int32(len(p.needleBig)))
-		p.needleBig = append(p.needleBig, marks...)
-	}
-	p.needleBigStart = append(p.needleBigStart, int32(len(p.needleBig)))
+	return perNeedle
 }
 
 // atomFlags returns flagDef when one of atom a's literals was found, else
@@ -46,22 +43,23 @@ func (pl *planner) indexBigAtoms() {
 func (st *evalState) atomFlags(a int32) uint32 {
 	p := st.p
 	if b := p.atomBig[a]; b >= 0 {
-		switch st.gen {
-		case st.bigGen[2*b]:
+		m := p.bigBase + 2*b
+		switch st.mgen {
+		case st.markGen[m]:
 			return flagDef
-		case st.bigGen[2*b+1]:
+		case st.markGen[m+1]:
 			return flagMaybe
 		}
 		return 0
 	}
 	lo, mid, hi := p.atomStart[a], p.atomMaybe[a], p.atomStart[a+1]
 	for _, n := range p.atomNeedles[lo:mid] {
-		if st.needleGen[n] == st.gen {
+		if st.needleGen[n] == st.mgen {
 			return flagDef
 		}
 	}
 	for _, n := range p.atomNeedles[mid:hi] {
-		if st.needleGen[n] == st.gen {
+		if st.needleGen[n] == st.mgen {
 			return flagMaybe
 		}
 	}

@@ -37,14 +37,24 @@
 //     whole values, prefixes and suffixes, and for contains strings an
 //     Aho-Corasick automaton compiled into a dense DFA over byte classes
 //     (its first k bytes; longer needles continue in remainder tries), or
-//     a Wu-Manber skip search when every needle is long (the keywords of
-//     the whole event). Case-insensitive automata fold ASCII letters
-//     themselves, so values are only copied lower-cased when they hold
-//     non-ASCII letters that change.
-//   - Per event, each field is read once (the event's fields are indexed
-//     by name in one pass) and scanned once by its group's automata; each
-//     needle found marks the clauses it satisfies, and a rule whose clauses
-//     are all satisfied becomes a candidate. Only candidates and the few
+//     a stride search when every needle is long (it samples one block in
+//     every stride of the text against a bitmap of the needles' blocks).
+//     Case-insensitive automata fold ASCII letters themselves, so values
+//     are only copied lower-cased when they hold non-ASCII letters that
+//     change (for ASCII needles, only İ and the Kelvin sign matter).
+//   - Keywords are searched in the message and every original field value;
+//     a route's keyword needles are also searched by its field groups, so
+//     the fields they read (and remember, see below) are not searched
+//     again, and the keyword automaton reads the message and the other
+//     fields only.
+//   - Per event, the event's texts are first fetched into the cache at
+//     once (independent loads, rather than one miss at a time later), and
+//     each field is read once (the event's fields are indexed by name in
+//     one pass, replayed from the layout of earlier events with the same
+//     field names) and scanned once by its group's automata; each
+//     needle found marks the clauses it satisfies (one run of marks per
+//     needle), and a rule whose clauses are all satisfied becomes a
+//     candidate. Only candidates and the few
 //     rules without clauses (conditions of negations, nulls, numbers,
 //     regular expressions without literals) are evaluated; they read the
 //     marks instead of comparing strings again (a set with many values is
@@ -55,9 +65,11 @@
 //     memo: per group and whole value, the needles its automata found. A
 //     value seen again costs a hash, a comparison and the replay of its
 //     needles instead of the automata's passes. The memo is exact (values
-//     are compared in full), bounded (two-way sets, arenas forgotten at
-//     once when full, values admitted on their second sighting), and
-//     survives the garbage collector's emptying of the state pool.
+//     are compared in full), bounded (two-way sets, arenas of two
+//     generations: values used again move to the current one, the others
+//     are forgotten with the previous one; values admitted on their second
+//     sighting), and survives the garbage collector's emptying of the state
+//     pool.
 //
 // Matching is case-insensitive unless cased is given; regular expressions
 // are case-sensitive unless i is given, as the specification says. Vigil
@@ -67,7 +79,7 @@
 // field) match anywhere in the event's message or any original field value.
 //
 // An Engine is safe for concurrent use: routes are published with copy on
-// write, and each evaluation takes its scratch state (with its memo, about
-// 0.7 MB) from a pool; once an event's route is compiled, Match allocates
+// write, and each evaluation takes its scratch state (with its memos, about
+// 1.1 MB) from a pool; once an event's route is compiled, Match allocates
 // nothing.
 package sigma

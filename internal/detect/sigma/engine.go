@@ -108,6 +108,9 @@ func NewEngine(rules []*Rule, mapping *Mapping) (*Engine, error) {
 	if len(mapping.sources) > maxSources {
 		return nil, fmt.Errorf("sigma: %d logsource definitions exceed the limit of %d", len(mapping.sources), maxSources)
 	}
+	if len(rules) > maxEffectRules {
+		return nil, fmt.Errorf("sigma: %d rules exceed the limit of %d", len(rules), maxEffectRules)
+	}
 	e := &Engine{slotIdx: map[string]int32{}, fieldSlot: map[string]int32{}}
 	for _, r := range rules {
 		if r == nil || r.det == nil {
@@ -351,10 +354,7 @@ func (e *Engine) buildRoute(sources []uint16) *route {
 		}
 		rt.rules = append(rt.rules, rr)
 	}
-	rt.plan = buildPlan(rt)
-	for gi := range rt.plan.groups {
-		rt.plan.groups[gi].memoID = e.nGroups
-		e.nGroups++
-	}
+	rt.plan = buildPlan(rt, func(s int32) bool { return e.slots[s].ecs })
+	e.nGroups = rt.plan.numberGroups(e.nGroups)
 	return rt
 }

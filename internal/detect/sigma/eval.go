@@ -16,18 +16,26 @@ type evalState struct {
 	e   *Engine
 	ev  *schema.Event
 	gen uint32 // event generation, starting at 1
+	// mgen is the generation of the prefilter's marks (see nextMarks).
+	mgen uint8
+	sink byte // what prefetch read, so that its loads are not dropped
 
-	slot   []slotState // per slot: its value for the event
-	keyBuf []byte      // a field name without its spaces
-	buf    []byte      // backing store of this event's lower-cased values
+	slot []slotState // per slot: its value for the event
+	lows []lowState  // per slot: its lower-cased value, when asked for
+	// present holds, per slot, gen when indexFields found it with a value
+	// (a compact copy of slot[s].gen == gen && slot[s].ok for the scans).
+	present []uint32
+	keyBuf  []byte // a field name without its spaces
+	buf     []byte // backing store of this event's lower-cased values
+	// layouts remembers which slots the fields of recent events filled
+	// (see fieldLayouts).
+	layouts *fieldLayouts
 
 	kwGen    uint32   // kwGen == gen: kwRaw holds the keyword texts
 	kwRaw    []string // the message and field values
 	kwLowGen uint32   // kwLowGen == gen: kwLow holds them lower-cased
 	kwLow    []string
-	kwCatGen uint32 // kwCatGen == gen: kwCat and kwLong hold them (see kwJoined)
-	kwCat    []byte
-	kwLong   []string
+	kwCover  []uint32 // per field of the event: gen when covered (see cover)
 	fields   [][]int32
 
 	matched []uint16
@@ -42,10 +50,9 @@ type evalState struct {
 	p         *plan
 	base      int32
 	dfaHits   []uint64 // reporting states met by a DFA scan (see acDFA.scan)
-	needleGen []uint32
-	repGen    []uint32
-	clauseGen []uint32
-	bigGen    []uint32 // marks of big atoms (see indexBigAtoms)
+	needleGen []uint8
+	repGen    []uint8
+	markGen   []uint8 // clauses and big atoms marked (see effect)
 	ruleMark  []ruleMark
 	cands     []int32
 
@@ -57,18 +64,26 @@ type evalState struct {
 	recorded  []int32
 }
 
-// ruleMark counts the satisfied clauses of a rule in event gen.
+// ruleMark counts the satisfied clauses of a rule in the event of mark
+// generation gen.
 type ruleMark struct {
-	gen uint32
-	cnt int32
+	gen, cnt uint8
 }
 
 // slotState is a slot's value for the current event (gen), found under
-// the slot's exact name or not, and its lower-cased form (lowGen).
+// the slot's exact name or not. Its lower-cased form is kept apart (see
+// low), so that a slot's state fills half a cache line.
 type slotState struct {
-	gen, lowGen uint32
-	ok, exact   bool
-	val, low    string
+	gen       uint32
+	fi        int32 // the index of the field the value is from
+	ok, exact bool
+	val       string
+}
+
+// lowState is the lower-cased value of a slot for event gen.
+type lowState struct {
+	gen uint32
+	low string
 }
 
 // maxGen bounds the generation counter; reaching it clears every mark.
@@ -79,8 +94,11 @@ func newEvalState(e *Engine) *evalState {
 	return &evalState{
 		e:        e,
 		slot:     make([]slotState, n),
+		lows:     make([]lowState, n),
+		present:  make([]uint32, n),
+		layouts:  newFieldLayouts(),
 		buf:      make([]byte, 0, 4096),
-		memo:     newValueMemo(memoSets, memoBytes, memoIDs),
+		memo:     newValueMemo(memoSets, memoBytes),
 		recorded: make([]int32, 0, 256),
 	}
 }
@@ -106,52 +124,76 @@ func (e *Engine) pooledState() *evalState {
 	return st
 }
 
+// nextMarks starts a new mark generation for the prefilter's marks. They
+// are bytes, so that the marks of the largest routes stay in the first-level
+// cache; every 255 events the generation wraps and the marks are cleared.
+func (st *evalState) nextMarks() {
+	if st.mgen++; st.mgen == 0 {
+		clear(st.needleGen)
+		clear(st.repGen)
+		clear(st.markGen)
+		clear(st.ruleMark)
+		st.mgen = 1
+	}
+}
+
 // begin prepares the state for ev and finds the slots of its fields.
 func (st *evalState) begin(ev *schema.Event) {
 	st.ev = ev
+	st.nextMarks()
 	st.gen++
 	if st.gen == maxGen { // wrapped: forget every generation mark
-		for _, m := range [][]uint32{st.needleGen, st.repGen, st.clauseGen, st.bigGen} {
-			clear(m)
-		}
-		clear(st.ruleMark)
 		clear(st.slot)
-		st.kwGen, st.kwLowGen, st.kwCatGen = 0, 0, 0
+		clear(st.lows)
+		clear(st.present)
+		clear(st.kwCover)
+		st.kwGen, st.kwLowGen = 0, 0
 		st.gen = 1
 	}
 	st.buf = st.buf[:0]
+	if n := len(ev.Fields); len(st.kwCover) < n {
+		st.kwCover = make([]uint32, n+n/2)
+	}
+	st.prefetch()
 	st.indexFields()
 }
 
-// indexFields records the value of every field of the event that fills a
-// slot: the first field of the slot's exact name, or else the first whose
-// name without spaces is the slot's ("Threat Name" for ThreatName, as the
-// Sigma specification writes such fields).
-func (st *evalState) indexFields() {
-	slots, f := st.e.fieldTable, st.ev.Fields
-	for i := range f {
-		k := f[i].Key
-		if s, ok := slots.get(k); ok {
-			if sl := &st.slot[s]; sl.gen != st.gen || !sl.exact {
-				sl.gen, sl.val, sl.ok, sl.exact = st.gen, f[i].Value, f[i].Value != "", true
-			}
-			if !st.e.spacedSlots {
-				continue // no other slot can take a name with spaces
-			}
+// prefetch reads one byte of every cache line of the event's texts (field
+// names and values, and the message), up to prefetchLines lines, in a loop
+// of independent loads, so that the processor fetches them all at once
+// rather than one at a time as the evaluation first reads each.
+func (st *evalState) prefetch() {
+	var x byte
+	lines := prefetchLines
+	f := st.ev.Fields
+	for i := 0; i < len(f) && lines > 0; i++ {
+		k, v := f[i].Key, f[i].Value
+		if len(k) > 0 {
+			x ^= k[0]
 		}
-		if len(k) == 0 || k[0] == ' ' || strings.IndexByte(k, ' ') < 0 {
-			continue
+		for j := 0; j < len(v) && lines > 0; j += 64 {
+			x ^= v[j]
+			lines--
 		}
-		st.keyBuf = st.keyBuf[:0]
-		for j := 0; j < len(k); j++ {
-			if k[j] != ' ' {
-				st.keyBuf = append(st.keyBuf, k[j])
-			}
-		}
-		if s, ok := slots.get(string(st.keyBuf)); ok && st.slot[s].gen != st.gen {
-			sl := &st.slot[s]
-			sl.gen, sl.val, sl.ok, sl.exact = st.gen, f[i].Value, f[i].Value != "", false
-		}
+	}
+	m := st.ev.Message
+	for j := 0; j < len(m) && lines > 0; j += 64 {
+		x ^= m[j]
+		lines--
+	}
+	st.sink = x
+}
+
+// prefetchLines bounds the cache lines prefetch reads (16 KiB): the texts
+// of most events, and no more of an outsized one than the cache holds.
+const prefetchLines = 256
+
+// markPresent records whether slot s, just indexed, has a value.
+func (st *evalState) markPresent(s int32, ok bool) {
+	if ok {
+		st.present[s] = st.gen
+	} else {
+		st.present[s] = 0
 	}
 }
 
@@ -162,15 +204,11 @@ func (st *evalState) end() {
 	st.p = nil
 	clear(st.kwRaw)
 	clear(st.kwLow)
-	clear(st.kwLong)
 	st.kwRaw = st.kwRaw[:0]
 	st.kwLow = st.kwLow[:0]
 	if cap(st.buf) > maxPooledBuf {
 		// An outsized event grew the buffer; do not keep it pooled.
 		st.buf = make([]byte, 0, 4096)
-	}
-	if cap(st.kwCat) > maxPooledBuf {
-		st.kwCat = nil
 	}
 }
 
@@ -197,12 +235,12 @@ func (st *evalState) raw(s int32) (string, bool) {
 
 // low returns the lower-cased value of slot s, which must be present.
 func (st *evalState) low(s int32) string {
-	sl := &st.slot[s]
-	if sl.lowGen == st.gen {
-		return sl.low
+	ls := &st.lows[s]
+	if ls.gen == st.gen {
+		return ls.low
 	}
-	v := st.lowerText(sl.val)
-	sl.lowGen, sl.low = st.gen, v
+	v := st.lowerText(st.slot[s].val)
+	ls.gen, ls.low = st.gen, v
 	return v
 }
 
@@ -404,72 +442,4 @@ func equalFoldASCII(a, b string) bool {
 		}
 	}
 	return true
-}
-
-// keywordItem matches a keyword item against the event's message and every
-// original field value: each set must match one of them.
-func (st *evalState) keywordItem(it *item) bool {
-	for _, vs := range it.sets {
-		if a := st.base + vs.idx; st.p != nil && st.p.scanned[a] {
-			f := st.atomFlags(a)
-			if f&flagDef != 0 {
-				continue
-			}
-			if !vs.slow || (vs.pre && f&flagMaybe == 0) {
-				return false
-			}
-		}
-		st.kwLower()
-		hit := false
-		for i, raw := range st.kwRaw {
-			if vs.text {
-				v := raw
-				if !vs.cased {
-					v = st.kwLow[i]
-				}
-				if vs.matchText(v) {
-					hit = true
-					break
-				}
-			}
-			if vs.rawPats && vs.matchRaw(raw) {
-				hit = true
-				break
-			}
-		}
-		if !hit {
-			return false
-		}
-	}
-	return true
-}
-
-// keywords collects the texts keyword items search, once per event.
-func (st *evalState) keywords() {
-	if st.kwGen == st.gen {
-		return
-	}
-	st.kwGen = st.gen
-	st.kwRaw = st.kwRaw[:0]
-	if st.ev.Message != "" {
-		st.kwRaw = append(st.kwRaw, st.ev.Message)
-	}
-	for i := range st.ev.Fields {
-		if v := st.ev.Fields[i].Value; v != "" {
-			st.kwRaw = append(st.kwRaw, v)
-		}
-	}
-}
-
-// kwLower lower-cases the keyword texts, once per event.
-func (st *evalState) kwLower() {
-	st.keywords()
-	if st.kwLowGen == st.gen {
-		return
-	}
-	st.kwLowGen = st.gen
-	st.kwLow = st.kwLow[:0]
-	for _, v := range st.kwRaw {
-		st.kwLow = append(st.kwLow, st.lowerText(v))
-	}
 }

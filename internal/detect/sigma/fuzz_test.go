@@ -156,15 +156,7 @@ func FuzzPrefilterAgrees(f *testing.F) {
 		if len(errs) > 0 || len(rules) != 1 {
 			return
 		}
-		fast, err := NewEngine(rules, m)
-		if err != nil {
-			t.Fatal(err)
-		}
-		naive, err := NewEngine(rules, m)
-		if err != nil {
-			t.Fatal(err)
-		}
-		naive.naive = true
+		fast, naive := fastAndNaive(t, rules, m)
 		for _, ev := range []*schema.Event{
 			testEvent("F", v1, "G", v2, "message", v1+" "+v2),
 			testEvent("F", strings.ToUpper(v1), "G", strings.ToLower(v2), "Image", v2),

@@ -236,19 +236,7 @@ func (g *gramSearch) check(text string, i int, es []gramEntry, st *evalState) {
 // equalAt reports whether text holds s at i (ASCII letters folded when the
 // search folds).
 func (g *gramSearch) equalAt(text string, i int, s string) bool {
-	if i+len(s) > len(text) {
-		return false
-	}
-	t := text[i : i+len(s)]
-	if !g.fold {
-		return t == s
-	}
-	for j := 0; j < len(s); j++ {
-		if foldByte(t[j]) != s[j] {
-			return false
-		}
-	}
-	return true
+	return equalAt(text, i, s, g.fold)
 }
 
 // size returns the search's approximate memory in bytes.

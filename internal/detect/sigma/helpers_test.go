@@ -31,6 +31,23 @@ func newTestMapping(t testing.TB) *Mapping {
 	return m
 }
 
+// fastAndNaive returns two engines of rules under m: one with the
+// prefilter, and one that evaluates every routed rule on every pattern
+// (the reference the prefilter must agree with).
+func fastAndNaive(t testing.TB, rules []*Rule, m *Mapping) (fast, naive *Engine) {
+	t.Helper()
+	fast, err := NewEngine(rules, m)
+	if err != nil {
+		t.Fatal(err)
+	}
+	naive, err = NewEngine(rules, m)
+	if err != nil {
+		t.Fatal(err)
+	}
+	naive.naive = true
+	return fast, naive
+}
+
 // testEvent builds an event of logsource test from key/value pairs.
 func testEvent(kv ...string) *schema.Event {
 	ev := &schema.Event{Input: "test"}

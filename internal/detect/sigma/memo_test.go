@@ -11,9 +11,8 @@ import (
 )
 
 // TestValueMemo checks the memo's bookkeeping: values are remembered per
-// group and compared in full, a full arena forgets everything at once,
-// values too long for the arena are not remembered, and a value is
-// admitted the second time it is seen.
+// group and compared in full, values too long for the arena are not
+// remembered, and a value is admitted the second time it is seen.
 func TestValueMemo(t *testing.T) {
 	t.Parallel()
 	tests := []struct {
@@ -40,25 +39,6 @@ func TestValueMemo(t *testing.T) {
 				t.Errorf("lookup = %v, %v", ids, ok)
 			}
 		}},
-		{"a full arena forgets everything", func(t *testing.T, m *valueMemo) {
-			for i := range 10 {
-				v := fmt.Sprintf("value-%02d", i) // 8 bytes: 8 fit in the arena
-				m.store(0, v, m.key(0, v), []int32{int32(i)})
-			}
-			hit := 0
-			for i := range 10 {
-				v := fmt.Sprintf("value-%02d", i)
-				if ids, ok := m.lookup(0, v, m.key(0, v)); ok {
-					hit++
-					if !slices.Equal(ids, []int32{int32(i)}) {
-						t.Errorf("%s: ids %v", v, ids)
-					}
-				}
-			}
-			if hit == 0 || hit > 2 {
-				t.Errorf("%d of 10 values remembered after the arena filled, want the last ones only", hit)
-			}
-		}},
 		{"too long for the arena", func(t *testing.T, m *valueMemo) {
 			v := strings.Repeat("x", 100)
 			m.store(0, v, m.key(0, v), []int32{1})
@@ -79,8 +59,41 @@ func TestValueMemo(t *testing.T) {
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
 			t.Parallel()
-			tc.run(t, newValueMemo(4, 64, 16))
+			tc.run(t, newValueMemo(64, 96))
 		})
+	}
+}
+
+// TestValueMemoGenerations checks that values used again are carried into
+// the next generation of the memo's arenas while the others are forgotten.
+func TestValueMemoGenerations(t *testing.T) {
+	t.Parallel()
+	m := newValueMemo(64, 96)
+	// Eight values of 8 bytes with one needle each fill a generation's
+	// 96-byte arena; each further value then starts a new generation.
+	// value-00 is used in every generation, so it is carried over; the
+	// others are forgotten two generations after they were stored.
+	val := func(i int) string { return fmt.Sprintf("value-%02d", i) }
+	lookup := func(i int) bool {
+		ids, ok := m.lookup(0, val(i), m.key(0, val(i)))
+		if ok && !slices.Equal(ids, []int32{int32(i)}) {
+			t.Errorf("%s: ids %v", val(i), ids)
+		}
+		return ok
+	}
+	for i := range 40 {
+		m.store(0, val(i), m.key(0, val(i)), []int32{int32(i)})
+		if !lookup(0) {
+			t.Fatalf("value-00 forgotten after storing %s", val(i))
+		}
+	}
+	for _, i := range []int{1, 2, 10, 20} {
+		if lookup(i) {
+			t.Errorf("%s remembered three generations on", val(i))
+		}
+	}
+	if !lookup(39) {
+		t.Error("the last value stored is not remembered")
 	}
 }
 

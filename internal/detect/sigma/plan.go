@@ -20,33 +20,36 @@ import (
 // of its wildcard patterns or regular expressions was found (flagMaybe),
 // those patterns are checked.
 type plan struct {
-	groups   []scanGroup
-	nNeedles int
-	nAtoms   int
+	// groups are the field groups, whose heads are heads[i], then the
+	// keyword groups (scanned last: the field groups cover fields for
+	// them); groupSlots holds the slots of the field groups.
+	groups     []scanGroup
+	heads      []groupHead
+	groupSlots []int32
+	nNeedles   int
+	nAtoms     int
 	// scanned tells, per atom, whether its needles are searched in every
 	// event; the sets of the others are matched directly when read.
-	scanned  []bool
-	nRep     int // reporting states of the groups' DFAs
-	kwMinLen int // shortest needle of the keyword groups
+	scanned []bool
+	nRep    int // reporting states of the groups' DFAs
 	// Needles of atom a: literals atomNeedles[atomStart[a]:atomMaybe[a]],
 	// required literals atomNeedles[atomMaybe[a]:atomStart[a+1]].
 	atomStart   []int32
 	atomMaybe   []int32
 	atomNeedles []int32
-	// Clauses satisfied by needle n:
-	// needleClauses[needleClauseStart[n]:needleClauseStart[n+1]].
-	needleClauseStart []int32
-	needleClauses     []int32
+	// What finding needle n does: fx[fxStart[n]:fxStart[n+1]] (see
+	// effect). Marks are numbered clauses first, then two per big atom.
+	fxStart []int32
+	fx      []effect
+	nMarks  int
 	// Atoms with many needles are marked when a needle is found (see
-	// indexBigAtoms): atomBig[a] numbers atom a among them, or is -1;
-	// needle n sets the marks needleBig[needleBigStart[n]:needleBigStart[n+1]].
-	atomBig        []int32
-	needleBigStart []int32
-	needleBig      []int32
-	nBig           int
-	clauseRule     []clauseInfo // routed rule of each clause, and its clause count
-	ruleNeed       []int32      // clauses per routed rule
-	always         []int32      // routed rules without clauses, in order
+	// indexBigAtoms): atomBig[a] numbers atom a among them, or is -1.
+	atomBig    []int32
+	nBig       int
+	bigBase    int32        // the mark of the first big atom
+	clauseRule []clauseInfo // routed rule of each clause, and its clause count
+	ruleNeed   []int32      // clauses per routed rule
+	always     []int32      // routed rules without clauses, in order
 }
 
 // Atom flags.
@@ -71,10 +74,16 @@ type scanGroup struct {
 	// which only values with such bytes can contain.
 	ac  *acDFA
 	acx *acDFA
-	// skip replaces ac when every needle is long (see skipSearch); gramsx
-	// replaces acx when there are many exotic needles (see gramSearch).
-	skip   *skipSearch
+	// stride replaces ac when every needle is long (see strideSearch);
+	// gramsx replaces acx when there are many exotic needles (see
+	// gramSearch).
+	stride *strideSearch
 	gramsx *gramSearch
+	// ascii says every needle of the group is ASCII (see mustLowerText).
+	ascii bool
+	// covers says the group also searches the route's keyword needles
+	// (see embedKeywords), so the field it reads needs no keyword search.
+	covers bool
 	// minLen is the length of the group's shortest needle: shorter values
 	// need no scan.
 	minLen int
@@ -119,6 +128,10 @@ type groupBuilder struct {
 	g     scanGroup
 	index map[needleKey]int32
 	order []needleKey
+	// extra are keyword needles the group searches too, with their ids
+	// (see embedKeywords).
+	extra    []needleKey
+	extraIDs []int32
 }
 
 // planner builds the plan of a route.
@@ -130,29 +143,61 @@ type planner struct {
 	def, maybe [][]int32
 }
 
-// buildPlan compiles the prefilter of rt's rules.
-func buildPlan(rt *route) *plan {
+// buildPlan compiles the prefilter of rt's rules; ecs tells the slots read
+// from the ECS fields.
+func buildPlan(rt *route, ecs func(slot int32) bool) *plan {
 	pl := &planner{p: &plan{}, groups: map[string]*groupBuilder{}}
 	var clauses [][]int32
 	for ri := range rt.rules {
 		clauses = append(clauses, pl.addRule(rt, int32(ri))...)
 	}
 	pl.index(clauses)
-	pl.p.kwMinLen = -1
+	pl.embedKeywords(pl.keywordNeedles(), ecs)
+	p := pl.p
 	for _, k := range pl.keys {
 		g := pl.groups[k].compile()
-		if g.keyword && (pl.p.kwMinLen < 0 || g.minLen < pl.p.kwMinLen) {
-			pl.p.kwMinLen = g.minLen
-		}
 		for _, a := range []*acDFA{g.ac, g.acx} {
 			if a != nil {
-				a.repBase = int32(pl.p.nRep)
-				pl.p.nRep += len(a.tail)
+				a.repBase = int32(p.nRep)
+				p.nRep += len(a.tail)
 			}
 		}
-		pl.p.groups = append(pl.p.groups, g)
+		p.groups = append(p.groups, g)
+		if !g.keyword {
+			p.heads = append(p.heads, groupHead{first: g.slots[0], lo: int32(len(p.groupSlots)),
+				hi: int32(len(p.groupSlots) + len(g.slots) - 1), minLen: int32(g.minLen), covers: g.covers,
+				ecs: slices.ContainsFunc(g.slots, ecs)})
+			p.groupSlots = append(p.groupSlots, g.slots[1:]...)
+		}
 	}
-	return pl.p
+	return p
+}
+
+// groupHead is what the scan of an event reads of a field group before its
+// automata (see scanFields): its first slot and the others
+// (groupSlots[lo:hi]), the length of its shortest needle, its memo number,
+// whether it covers its field for the keywords (see embedKeywords) and
+// whether some slot is an ECS field.
+type groupHead struct {
+	first  int32
+	lo, hi int32
+	minLen int32
+	memoID uint32
+	covers bool
+	ecs    bool
+}
+
+// numberGroups numbers the plan's groups for the value memo from first,
+// and returns the next number.
+func (p *plan) numberGroups(first uint32) uint32 {
+	for i := range p.groups {
+		p.groups[i].memoID = first
+		if i < len(p.heads) {
+			p.heads[i].memoID = first
+		}
+		first++
+	}
+	return first
 }
 
 // addRule plans routed rule ri: its atoms, the needles of its scanned sets
@@ -262,12 +307,18 @@ func (gb *groupBuilder) compile() scanGroup {
 	suf.newRoot()
 	var acTexts, axTexts []string
 	var acIDs, axIDs []int32
-	g.minLen = -1
+	g.minLen, g.ascii = -1, true
+	ids := make([]int32, 0, len(gb.order)+len(gb.extra))
 	for _, k := range gb.order {
-		id := gb.index[k]
+		ids = append(ids, gb.index[k])
+	}
+	ids = append(ids, gb.extraIDs...)
+	for i, k := range slices.Concat(gb.order, gb.extra) {
+		id := ids[i]
 		if g.minLen < 0 || len(k.text) < g.minLen {
 			g.minLen = len(k.text)
 		}
+		g.ascii = g.ascii && firstHigh(k.text) < 0
 		switch k.kind {
 		case needleExact, needlePrefix:
 			pre.insert(0, k.text, false, k.kind == needleExact, id)
@@ -288,8 +339,8 @@ func (gb *groupBuilder) compile() scanGroup {
 		g.suffix = suf.freeze(fold)
 	}
 	switch {
-	case useSkipSearch(acTexts):
-		g.skip = newSkipSearch(acTexts, acIDs, fold)
+	case useStrideSearch(acTexts):
+		g.stride = newStrideSearch(acTexts, acIDs, fold)
 	case len(acTexts) > 0:
 		g.ac = newACDFA(acTexts, acIDs, fold)
 	}
@@ -309,22 +360,22 @@ func (gb *groupBuilder) compile() scanGroup {
 // with exotic bytes.
 const gramMinNeedles = 64
 
-// useSkipSearch reports whether a skip search suits needles better than a
-// DFA: when all are long and there are not too many.
-func useSkipSearch(needles []string) bool {
-	if len(needles) == 0 || len(needles) > skipMaxNeedles {
+// useStrideSearch reports whether a stride search suits needles better
+// than a DFA: when all are long and there are not too many.
+func useStrideSearch(needles []string) bool {
+	if len(needles) == 0 || len(needles) > strideMaxNeedles {
 		return false
 	}
 	for _, s := range needles {
-		if len(s) < skipMinWindow {
+		if len(s) < strideMinWindow {
 			return false
 		}
 	}
 	return true
 }
 
-// index flattens the needles of each atom and the clauses each needle
-// satisfies.
+// index flattens the needles of each atom and what finding each needle
+// does.
 func (pl *planner) index(clauses [][]int32) {
 	p := pl.p
 	atomClauses := make([][]int32, p.nAtoms)
@@ -348,12 +399,8 @@ func (pl *planner) index(clauses [][]int32) {
 		}
 	}
 	p.atomStart = append(p.atomStart, int32(len(p.atomNeedles)))
-	for _, cs := range perNeedle {
-		p.needleClauseStart = append(p.needleClauseStart, int32(len(p.needleClauses)))
-		p.needleClauses = append(p.needleClauses, sortedSet(cs)...)
-	}
-	p.needleClauseStart = append(p.needleClauseStart, int32(len(p.needleClauses)))
-	pl.indexBigAtoms()
+	p.bigBase = int32(len(p.clauseRule))
+	p.buildEffects(perNeedle, pl.indexBigAtoms())
 }
 
 // sortedSet sorts a list and drops repeats.

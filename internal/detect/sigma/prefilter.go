@@ -2,7 +2,6 @@ package sigma
 
 import (
 	"slices"
-	"unsafe"
 )
 
 // evalRoute evaluates the rules of rt on the state's event: it scans the
@@ -11,8 +10,9 @@ import (
 func (st *evalState) evalRoute(rt *route, fn func(r *Rule)) {
 	p := rt.plan
 	st.prepare(p)
-	for gi := range p.groups {
-		st.scanGroup(&p.groups[gi])
+	st.scanFields(p)
+	for gi := len(p.heads); gi < len(p.groups); gi++ {
+		st.scanKeywordGroup(&p.groups[gi])
 	}
 	cands := st.cands
 	slices.Sort(cands)
@@ -42,94 +42,88 @@ func (st *evalState) prepare(p *plan) {
 	st.p = p
 	st.cands = st.cands[:0]
 	if len(st.repGen) < p.nRep {
-		st.repGen = make([]uint32, p.nRep)
+		st.repGen = make([]uint8, p.nRep)
 	}
 	if len(st.needleGen) < p.nNeedles {
-		st.needleGen = make([]uint32, p.nNeedles)
+		st.needleGen = make([]uint8, p.nNeedles)
 	}
-	if len(st.clauseGen) < len(p.clauseRule) {
-		st.clauseGen = make([]uint32, len(p.clauseRule))
+	if len(st.markGen) < p.nMarks {
+		st.markGen = make([]uint8, p.nMarks)
 	}
 	if len(st.ruleMark) < len(p.ruleNeed) {
 		st.ruleMark = make([]ruleMark, len(p.ruleNeed))
 	}
-	if len(st.bigGen) < 2*p.nBig {
-		st.bigGen = make([]uint32, 2*p.nBig)
+}
+
+// scanFields runs every field group's automata over its field: the first
+// of its slots that is present.
+func (st *evalState) scanFields(p *plan) {
+	for i := range p.heads {
+		h := &p.heads[i]
+		s := h.first
+		if st.present[s] != st.gen {
+			if !h.ecs && h.lo == h.hi {
+				continue // the group's only slot, an original field, is absent
+			}
+			if !st.has(s, h.ecs) {
+				if s = st.laterSlot(p, h); s < 0 {
+					continue
+				}
+			}
+		}
+		sl := &st.slot[s]
+		st.scanValue(&p.groups[i], h, sl.val, s)
+		if h.covers {
+			st.cover(sl.fi)
+		}
 	}
 }
 
-// scanGroup runs a group's automata over its field (the first of its slots
-// that is present) or, for keywords, over every text of the event.
-func (st *evalState) scanGroup(g *scanGroup) {
-	if g.keyword {
-		st.keywords()
-		if g.cased || g.prefix != nil || g.suffix != nil || g.acx != nil || g.gramsx != nil {
-			for _, t := range st.kwRaw {
-				st.scanText(g, t, -1)
-			}
-			return
+// has reports whether slot s has a value in the event. Original fields
+// were indexed by indexFields (see present); a group with ECS slots (ecs)
+// reads those on demand.
+func (st *evalState) has(s int32, ecs bool) bool {
+	if st.present[s] == st.gen {
+		return true
+	}
+	if !ecs {
+		return false
+	}
+	_, ok := st.raw(s)
+	return ok
+}
+
+// laterSlot returns the first slot after the first of group head h that
+// has a value, or -1.
+func (st *evalState) laterSlot(p *plan, h *groupHead) int32 {
+	for _, s := range p.groupSlots[h.lo:h.hi] {
+		if st.has(s, h.ecs) {
+			return s
 		}
-		// Only contains needles: one pass over the short texts joined,
-		// and one over each long text.
-		g.scanContains(st.kwJoined(), st)
-		for _, t := range st.kwLong {
-			g.scanContains(t, st)
+	}
+	return -1
+}
+
+// scanKeywordGroup runs a keyword group's automata over the texts of the
+// event (see scanKeywords for the usual groups of contains needles).
+func (st *evalState) scanKeywordGroup(g *scanGroup) {
+	if g.cased || g.prefix != nil || g.suffix != nil || g.acx != nil || g.gramsx != nil {
+		st.keywords()
+		for _, t := range st.kwRaw {
+			st.scanText(g, t, -1)
 		}
 		return
 	}
-	for _, s := range g.slots {
-		if _, ok := st.raw(s); ok {
-			st.scanValue(g, st.slot[s].val, s)
-			return
-		}
-	}
+	st.scanKeywords(g)
 }
-
-// kwJoined returns the short keyword texts (at least p.kwMinLen long,
-// shorter than kwLongText) joined by NUL bytes, lower-cased where the
-// folding automata need it, and sets kwLong to the long ones, once per
-// event. No contains needle of the main automata holds a NUL (it is an
-// exotic byte), so no needle is found across two texts.
-func (st *evalState) kwJoined() string {
-	if st.kwCatGen != st.gen {
-		st.kwCatGen = st.gen
-		b := st.kwCat[:0]
-		st.kwLong = st.kwLong[:0]
-		for _, t := range st.kwRaw {
-			if len(t) < st.p.kwMinLen {
-				continue
-			}
-			lowerIt := false
-			if hi := firstHigh(t); hi >= 0 {
-				lowerIt = needsLower(t[hi:])
-			}
-			switch {
-			case len(t) >= kwLongText && lowerIt:
-				st.kwLong = append(st.kwLong, st.lowerText(t))
-			case len(t) >= kwLongText:
-				st.kwLong = append(st.kwLong, t)
-			case lowerIt:
-				b = append(lowerInto(b, t), 0)
-			default:
-				b = append(append(b, t...), 0)
-			}
-		}
-		st.kwCat = b
-	}
-	return unsafe.String(unsafe.SliceData(st.kwCat), len(st.kwCat))
-}
-
-// kwLongText is the length from which a keyword text is searched on its
-// own rather than joined to the others.
-const kwLongText = 256
 
 // scanContains runs the group's contains automata over text.
 func (g *scanGroup) scanContains(text string, st *evalState) {
 	if g.ac != nil {
 		g.ac.scan(text, st)
 	}
-	if g.skip != nil {
-		g.skip.scan(text, st)
+	if g.stride != nil {
+		g.stride.scan(text, st)
 	}
 }
 
@@ -141,10 +135,8 @@ func (st *evalState) scanText(g *scanGroup, raw string, s int32) {
 	if len(raw) < g.minLen {
 		return // no needle fits
 	}
-	hi := firstHigh(raw)
-	high := hi >= 0
 	text := raw
-	if high && !g.cased && needsLower(raw[hi:]) {
+	if !g.cased && g.mustLowerText(raw) {
 		if s >= 0 {
 			text = st.low(s)
 		} else {
@@ -160,10 +152,10 @@ func (st *evalState) scanText(g *scanGroup, raw string, s int32) {
 	if g.ac != nil {
 		g.ac.scan(text, st)
 	}
-	if g.skip != nil {
-		g.skip.scan(text, st)
+	if g.stride != nil {
+		g.stride.scan(text, st)
 	}
-	if (g.acx != nil || g.gramsx != nil) && (high || hasExotic(text)) {
+	if (g.acx != nil || g.gramsx != nil) && hasExotic(text) {
 		if g.acx != nil {
 			g.acx.scan(text, st)
 		} else {
@@ -178,7 +170,7 @@ func (st *evalState) hitNeedles(ids []int32) {
 		st.recorded = append(st.recorded, ids...)
 	}
 	for _, id := range ids {
-		if st.needleGen[id] != st.gen {
+		if st.needleGen[id] != st.mgen {
 			st.markNeedle(id)
 		}
 	}
@@ -192,30 +184,7 @@ func (st *evalState) hitNeedle(id int32) {
 	if st.recording {
 		st.recorded = append(st.recorded, id)
 	}
-	if st.needleGen[id] != st.gen {
+	if st.needleGen[id] != st.mgen {
 		st.markNeedle(id)
-	}
-}
-
-// markNeedle marks the first hit of a needle in the event.
-func (st *evalState) markNeedle(id int32) {
-	st.needleGen[id] = st.gen
-	p := st.p
-	for _, m := range p.needleBig[p.needleBigStart[id]:p.needleBigStart[id+1]] {
-		st.bigGen[m] = st.gen
-	}
-	for _, c := range p.needleClauses[p.needleClauseStart[id]:p.needleClauseStart[id+1]] {
-		if st.clauseGen[c] == st.gen {
-			continue
-		}
-		st.clauseGen[c] = st.gen
-		ci := p.clauseRule[c]
-		rm := &st.ruleMark[ci.rule]
-		if rm.gen != st.gen {
-			rm.gen, rm.cnt = st.gen, 0
-		}
-		if rm.cnt++; rm.cnt == ci.need {
-			st.cands = append(st.cands, ci.rule)
-		}
 	}
 }

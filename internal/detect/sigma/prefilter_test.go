@@ -19,8 +19,8 @@ type textScanner interface {
 // scanState returns a state whose plan has n needles and no clauses, to
 // collect the needles a scanner reports.
 func scanState(n int) *evalState {
-	st := &evalState{gen: 1}
-	p := &plan{nNeedles: n, nRep: 1 << 16, needleClauseStart: make([]int32, n+1), needleBigStart: make([]int32, n+1)}
+	st := &evalState{gen: 1, mgen: 1}
+	p := &plan{nNeedles: n, nRep: 1 << 16, fxStart: make([]int32, n+1)}
 	st.prepare(p)
 	return st
 }
@@ -29,11 +29,11 @@ func scanState(n int) *evalState {
 func found(st *evalState) []int32 {
 	var out []int32
 	for id := range st.p.nNeedles {
-		if st.needleGen[id] == st.gen {
+		if st.needleGen[id] == st.mgen {
 			out = append(out, int32(id))
 		}
 	}
-	st.gen++
+	st.nextMarks()
 	return out
 }
 
@@ -54,7 +54,7 @@ func containsFoldASCII(text, needle string) bool {
 }
 
 // TestScannersAgainstBruteForce checks every contains matcher (the DFA at
-// several depths, with remainder tries and 16-bit states; the skip search;
+// several depths, with remainder tries and 16-bit states; the stride search;
 // the gram search), folding case or not, against strings.Contains on
 // random needle sets and texts.
 func TestScannersAgainstBruteForce(t *testing.T) {
@@ -65,8 +65,8 @@ func TestScannersAgainstBruteForce(t *testing.T) {
 			r := rand.New(rand.NewPCG(1, uint64(len(tc.name))))
 			for round := range 40 {
 				needles := randomNeedles(r, tc.alphabet, tc.minLen, 1+r.IntN(60), tc.cased)
-				if tc.name == "skip-short-window" {
-					needles = slices.Concat(needles[:1], []string{strings.Repeat("a", skipMinWindow)})
+				if tc.name == "stride-short-window" {
+					needles = slices.Concat(needles[:1], []string{strings.Repeat("a", strideMinWindow)})
 				}
 				checkScanner(t, r, tc, needles, round)
 			}
@@ -93,14 +93,17 @@ func scannerCases() []scannerCase {
 			return newACDFAWith(n, ids, true, 6, acBudget, 0)
 		}},
 		{"dfa-cased", "abcAB\\. :-", 1, true, func(n []string, ids []int32) textScanner { return newACDFA(n, ids, false) }},
-		{"skip", "abcdeABCDE .:", skipMinWindow, false, func(n []string, ids []int32) textScanner {
-			return newSkipSearch(n, ids, true)
+		{"stride", "abcdeABCDE .:", strideMinWindow, false, func(n []string, ids []int32) textScanner {
+			return newStrideSearch(n, ids, true)
 		}},
-		{"skip-short-window", "abcdeABCDE .:", skipMinWindow, false, func(n []string, ids []int32) textScanner {
-			return newSkipSearch(n, ids, true) // needles set below: one as short as the window
+		{"stride-short-window", "abcdeABCDE .:", strideMinWindow, false, func(n []string, ids []int32) textScanner {
+			return newStrideSearch(n, ids, true) // needles set below: one as short as the window
 		}},
-		{"skip-cased", "abcdeABCDE .:", skipMinWindow, true, func(n []string, ids []int32) textScanner {
-			return newSkipSearch(n, ids, false)
+		{"stride-long", "abcdeABCDE .:", strideWideWindow, false, func(n []string, ids []int32) textScanner {
+			return newStrideSearch(n, ids, true)
+		}},
+		{"stride-cased", "abcdeABCDE .:", strideMinWindow, true, func(n []string, ids []int32) textScanner {
+			return newStrideSearch(n, ids, false)
 		}},
 		{"grams", "abcAB\\. :-\x00\xc3\xa9", 1, false, func(n []string, ids []int32) textScanner {
 			return newGramSearch(n, ids, true)
@@ -207,15 +210,7 @@ func TestPrefilterAgreesWithNaive(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	fast, err := NewEngine(all.Rules, mapping)
-	if err != nil {
-		t.Fatal(err)
-	}
-	naive, err := NewEngine(all.Rules, mapping)
-	if err != nil {
-		t.Fatal(err)
-	}
-	naive.naive = true
+	fast, naive := fastAndNaive(t, all.Rules, mapping)
 	var evs []schema.Event
 	for _, c := range readRegressionIndex(t, root) {
 		evs = append(evs, readJSONEvents(t, filepath.Join(root, c.jsonPath))...)

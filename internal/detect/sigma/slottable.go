@@ -2,61 +2,103 @@ package sigma
 
 import (
 	"math/bits"
+	"strings"
+	"unsafe"
 )
 
-// slotTable maps field names to slots: an open-addressing hash table with
-// a cheap hash of a name's length and first and last bytes, looked up once
-// per field of every event.
+// slotTable maps field names to slots: an open-addressing hash table looked
+// up once per field of every event. An entry holds its name's length and
+// first and last eight bytes, which decide names of up to 16 bytes (most
+// field names) without reading the name itself; only longer names compare
+// the bytes between.
 type slotTable struct {
-	keys  []string
-	slots []int32
-	mask  uint32
+	entries []slotEntry
+	names   []string // per entry, its name
+	mask    uint32
+}
+
+// slotEntry is a name of the table (n == 0 for a free entry): its length,
+// its words (see nameWords) and its slot.
+type slotEntry struct {
+	head, tail uint64
+	n          uint32
+	slot       int32
 }
 
 // newSlotTable builds the table of names (name -> slot).
 func newSlotTable(names map[string]int32) *slotTable {
-	size := 1 << bits.Len(uint(4*len(names)+1))
-	t := &slotTable{keys: make([]string, size), slots: make([]int32, size), mask: uint32(size - 1)}
+	size := 1 << bits.Len(uint(2*len(names)+1))
+	t := &slotTable{entries: make([]slotEntry, size), names: make([]string, size), mask: uint32(size - 1)}
 	for name, s := range names {
-		i := nameHash(name) & t.mask
-		for t.keys[i] != "" {
+		if name == "" {
+			continue
+		}
+		head, tail := nameWords(name)
+		i := nameHash(len(name), head, tail) & t.mask
+		for t.entries[i].n != 0 {
 			i = (i + 1) & t.mask
 		}
-		t.keys[i], t.slots[i] = name, s
+		t.entries[i] = slotEntry{head: head, tail: tail, n: uint32(len(name)), slot: s}
+		t.names[i] = name
 	}
 	return t
 }
 
-// nameHash hashes a field name by its length and up to four bytes from
-// each end.
-func nameHash(s string) uint32 {
+// nameWords returns the first and the last eight bytes of s, overlapping
+// when s is shorter than 16 bytes; a name of four to seven bytes is read as
+// its first and last four (overlapping), a shorter one byte by byte, into
+// head, and tail is zero. With the length, the words tell names of up to
+// 16 bytes apart.
+func nameWords(s string) (head, tail uint64) {
 	n := len(s)
-	h := uint32(n) * 0x9e3779b1
+	// Unaligned loads, without bounds checks.
+	p := unsafe.Pointer(unsafe.StringData(s))
 	switch {
+	case n >= 8:
+		return *(*uint64)(p), *(*uint64)(unsafe.Add(p, n-8))
 	case n >= 4:
-		h ^= uint32(s[0]) | uint32(s[1])<<8 | uint32(s[2])<<16 | uint32(s[3])<<24
-		h *= 0x85ebca6b
-		h ^= uint32(s[n-4]) | uint32(s[n-3])<<8 | uint32(s[n-2])<<16 | uint32(s[n-1])<<24
-	case n > 0:
-		h ^= uint32(s[0]) | uint32(s[n-1])<<8 | uint32(s[n/2])<<16
+		return uint64(*(*uint32)(p)) | uint64(*(*uint32)(unsafe.Add(p, n-4)))<<32, 0
 	}
-	h ^= h >> 15
-	h *= 0x2c1b3c6d
-	h ^= h >> 12
-	return h
+	for i := n - 1; i >= 0; i-- {
+		head = head<<8 | uint64(s[i])
+	}
+	return head, 0
+}
+
+// nameHash hashes a name by its length and words.
+func nameHash(n int, head, tail uint64) uint32 {
+	h := (head ^ uint64(n)<<56) * 0x9e3779b97f4a7c15
+	h = (h ^ tail ^ h>>29) * 0xbf58476d1ce4e5b9
+	return uint32(h >> 32)
 }
 
 // get returns the slot of name.
 func (t *slotTable) get(name string) (int32, bool) {
-	if name == "" {
-		return 0, false
-	}
-	for i := nameHash(name) & t.mask; ; i = (i + 1) & t.mask {
-		switch t.keys[i] {
-		case name:
-			return t.slots[i], true
-		case "":
-			return 0, false
+	s, ok, _ := t.find(name)
+	return s, ok
+}
+
+// find returns the slot of name, and whether the name has a space (for
+// looking the name up without its spaces). The empty name has no slot: a
+// free entry (n == 0) ends its probe.
+func (t *slotTable) find(name string) (slot int32, ok, spaced bool) {
+	n := len(name)
+	head, tail := nameWords(name)
+	spaced = hasSpace(head) || hasSpace(tail) || (n > 16 && strings.IndexByte(name[8:n-8], ' ') >= 0)
+	for i := nameHash(n, head, tail) & t.mask; ; i = (i + 1) & t.mask {
+		e := &t.entries[i]
+		if e.n == 0 {
+			return 0, false, spaced
+		}
+		if e.n == uint32(n) && e.head == head && e.tail == tail && (n <= 16 || t.names[i][8:n-8] == name[8:n-8]) {
+			return e.slot, true, spaced
 		}
 	}
+}
+
+// hasSpace reports whether a word of a name (see nameWords, whose unused
+// bytes are zero) holds a space: whether w XOR spaces has a zero byte.
+func hasSpace(w uint64) bool {
+	v := w ^ 0x2020202020202020
+	return (v-0x0101010101010101)&^v&0x8080808080808080 != 0
 }

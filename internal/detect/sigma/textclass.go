@@ -2,6 +2,7 @@ package sigma
 
 import (
 	"encoding/binary"
+	"strings"
 	"unicode"
 	"unicode/utf8"
 	"unsafe"
@@ -80,3 +81,51 @@ func needsLower(s string) bool {
 	}
 	return false
 }
+
+// lowersToASCII reports whether s has a rune that is not ASCII but whose
+// lower-case form is: U+0130 (İ) and U+212A (the Kelvin sign), the only two
+// (TestLowersToASCII checks the Unicode tables).
+func lowersToASCII(s string) bool {
+	return hasRune(s, "\u0130") || hasRune(s, "\u212a")
+}
+
+// hasRune reports whether s holds the UTF-8 form r of a rune, looking for
+// its first byte with strings.IndexByte (which reads many bytes at once).
+func hasRune(s, r string) bool {
+	for {
+		i := strings.IndexByte(s, r[0])
+		if i < 0 {
+			return false
+		}
+		if strings.HasPrefix(s[i:], r) {
+			return true
+		}
+		s = s[i+1:]
+	}
+}
+
+// mustLowerText reports whether a case-insensitive group must search the
+// lower-cased form of text t rather than t with its ASCII letters folded by
+// the automata: when t has a non-ASCII letter that lower-cases to something
+// else. For a group of ASCII needles only a letter that lower-cases to
+// ASCII matters (any other lower-cases to bytes no needle holds, so both
+// forms hold the same needles at the same places), which two byte searches
+// tell without reading the text rune by rune.
+func (g *scanGroup) mustLowerText(t string) bool {
+	if g.ascii && len(t) >= shortText {
+		return lowersToASCII(t)
+	}
+	hi := firstHigh(t)
+	if hi < 0 {
+		return false
+	}
+	if g.ascii {
+		return lowersToASCII(t[hi:])
+	}
+	return needsLower(t[hi:])
+}
+
+// shortText is the length below which a text is first read word by word
+// for a non-ASCII byte (most texts have none) rather than searched for the
+// runes that lower-case to ASCII (two byte searches, each a call).
+const shortText = 64

@@ -2,6 +2,7 @@ package sigma
 
 import (
 	"math/rand/v2"
+	"slices"
 	"testing"
 	"unicode"
 	"unicode/utf8"
@@ -42,6 +43,32 @@ func TestTextClass(t *testing.T) {
 		}
 		if got := needsLower(s); got != wantLower {
 			t.Fatalf("needsLower(%q) = %v, want %v", s, got, wantLower)
+		}
+	}
+}
+
+// TestLowersToASCII checks that U+0130 and U+212A are the only non-ASCII
+// runes whose lower-case forms are ASCII, which mustLowerText relies on, and
+// that lowersToASCII finds them.
+func TestLowersToASCII(t *testing.T) {
+	t.Parallel()
+	var found []rune
+	for r := rune(utf8.RuneSelf); r <= unicode.MaxRune; r++ {
+		if unicode.ToLower(r) < utf8.RuneSelf {
+			found = append(found, r)
+		}
+	}
+	if !slices.Equal(found, []rune{0x130, 0x212a}) {
+		t.Errorf("non-ASCII runes with ASCII lower-case forms: %U, want U+0130 and U+212A", found)
+	}
+	for _, tc := range []struct {
+		s    string
+		want bool
+	}{
+		{"plain", false}, {"Äpfel ® ſ", false}, {"x\u0130y", true}, {"5 \u212a", true}, {"\xc4", false},
+	} {
+		if got := lowersToASCII(tc.s); got != tc.want {
+			t.Errorf("lowersToASCII(%q) = %v", tc.s, got)
 		}
 	}
 }
