@@ -10,7 +10,6 @@ import (
 	"net/netip"
 	"slices"
 	"strconv"
-	"strings"
 	"time"
 
 	"github.com/vigil-soc/vigil/internal/intel"
@@ -68,16 +67,8 @@ func (s *Server) handleHosts(w http.ResponseWriter, r *http.Request) {
 		writeError(w, http.StatusInternalServerError, err)
 		return
 	}
-	switch r.URL.Query().Get("sort") {
-	case "", "risk":
-	case "name":
-		slices.SortFunc(hosts, func(a, b risk.HostRisk) int { return strings.Compare(a.Host, b.Host) })
-	case "last_seen":
-		slices.SortFunc(hosts, func(a, b risk.HostRisk) int {
-			return cmp.Or(b.LastSeen.Compare(a.LastSeen), strings.Compare(a.Host, b.Host))
-		})
-	default:
-		writeError(w, http.StatusBadRequest, errors.New("sort: want risk, name or last_seen"))
+	if err := risk.SortHosts(hosts, r.URL.Query().Get("sort")); err != nil {
+		writeError(w, http.StatusBadRequest, err)
 		return
 	}
 	if l := r.URL.Query().Get("limit"); l != "" {

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"net/http"
+	"net/url"
 	"strconv"
 	"strings"
 	"time"
@@ -54,40 +55,51 @@ func (s *Server) vulnSLA() vuln.SLA {
 	return s.Vulns.SLA()
 }
 
-// handleVulns lists findings: status (open, fixed), severity (comma list),
-// asset, target, overdue=true, limit.
-func (s *Server) handleVulns(w http.ResponseWriter, r *http.Request) {
-	q := r.URL.Query()
-	sla, now := s.vulnSLA(), time.Now().UTC()
+// VulnFilterFrom reads GET /api/v1/vulns' parameters: status (open,
+// fixed), severity (comma list), asset, target, overdue=true, limit.
+func VulnFilterFrom(q url.Values, sla vuln.SLA, now time.Time) (statedb.VulnFilter, error) {
 	f := statedb.VulnFilter{Status: q.Get("status"), AssetID: q.Get("asset"), Target: q.Get("target"),
 		Overdue: q.Get("overdue") == "true", SLA: sla, Now: now}
 	if f.Overdue && f.Status == "" {
 		f.Status = statedb.VulnOpen
 	}
-	if sv := q.Get("severity"); sv != "" {
-		for _, x := range strings.Split(sv, ",") {
-			sev, ok := vuln.ParseSeverity(x)
-			if !ok {
-				writeError(w, http.StatusBadRequest, fmt.Errorf("severity %q: want critical, high, medium, low or info", x))
-				return
-			}
-			f.Severities = append(f.Severities, sev)
+	for _, x := range strings.FieldsFunc(q.Get("severity"), func(r rune) bool { return r == ',' }) {
+		sev, ok := vuln.ParseSeverity(x)
+		if !ok {
+			return f, fmt.Errorf("severity %q: want critical, high, medium, low or info", x)
 		}
+		f.Severities = append(f.Severities, sev)
 	}
 	f.Limit, _ = strconv.Atoi(q.Get("limit"))
 	if f.Limit <= 0 || f.Limit > 5000 {
 		f.Limit = 1000
+	}
+	return f, nil
+}
+
+// ViewFindings adds due dates, overdue flags and ages to findings.
+func ViewFindings(fs []statedb.VulnFinding, sla vuln.SLA, now time.Time) []FindingView {
+	out := make([]FindingView, 0, len(fs))
+	for _, x := range fs {
+		out = append(out, viewFinding(x, sla, now))
+	}
+	return out
+}
+
+// handleVulns lists findings (see VulnFilterFrom for the parameters).
+func (s *Server) handleVulns(w http.ResponseWriter, r *http.Request) {
+	sla, now := s.vulnSLA(), time.Now().UTC()
+	f, err := VulnFilterFrom(r.URL.Query(), sla, now)
+	if err != nil {
+		writeError(w, http.StatusBadRequest, err)
+		return
 	}
 	fs, err := s.State.Findings(r.Context(), f)
 	if err != nil {
 		writeError(w, http.StatusBadRequest, err)
 		return
 	}
-	out := make([]FindingView, 0, len(fs))
-	for _, x := range fs {
-		out = append(out, viewFinding(x, sla, now))
-	}
-	writeJSON(w, http.StatusOK, map[string]any{"findings": out, "sla_days": sla})
+	writeJSON(w, http.StatusOK, map[string]any{"findings": ViewFindings(fs, sla, now), "sla_days": sla})
 }
 
 func viewFinding(f statedb.VulnFinding, sla vuln.SLA, now time.Time) FindingView {

@@ -8,7 +8,6 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
-	"slices"
 	"strings"
 	"text/tabwriter"
 	"time"
@@ -37,13 +36,8 @@ func (l *local) hosts(ctx context.Context, sort string, limit int) ([]risk.HostR
 	if err != nil {
 		return nil, err
 	}
-	switch sort {
-	case "name":
-		slices.SortFunc(hs, func(a, b risk.HostRisk) int { return strings.Compare(a.Host, b.Host) })
-	case "last_seen":
-		slices.SortFunc(hs, func(a, b risk.HostRisk) int {
-			return cmp.Or(b.LastSeen.Compare(a.LastSeen), strings.Compare(a.Host, b.Host))
-		})
+	if err := risk.SortHosts(hs, sort); err != nil {
+		return nil, err
 	}
 	if limit > 0 {
 		hs = hs[:min(limit, len(hs))]

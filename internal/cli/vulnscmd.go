@@ -7,13 +7,10 @@ import (
 	"net/url"
 	"os"
 	"path/filepath"
-	"strings"
 	"text/tabwriter"
 	"time"
 
 	"github.com/vigil-soc/vigil/internal/api"
-	"github.com/vigil-soc/vigil/internal/store/statedb"
-	"github.com/vigil-soc/vigil/internal/vuln"
 )
 
 // vulnBackend is what `vigil vulns` needs.
@@ -33,30 +30,15 @@ func (l *local) importVulns(ctx context.Context, name, format string, data []byt
 
 func (l *local) vulns(ctx context.Context, q url.Values) ([]api.FindingView, error) {
 	sla, now := l.n.Vulns.SLA(), time.Now().UTC()
-	f := statedb.VulnFilter{Status: q.Get("status"), Overdue: q.Get("overdue") == "true", SLA: sla, Now: now, Limit: 1000}
-	if f.Overdue && f.Status == "" {
-		f.Status = statedb.VulnOpen
-	}
-	for _, s := range strings.FieldsFunc(q.Get("severity"), func(r rune) bool { return r == ',' }) {
-		sev, ok := vuln.ParseSeverity(s)
-		if !ok {
-			return nil, fmt.Errorf("severity %q: want critical, high, medium, low or info", s)
-		}
-		f.Severities = append(f.Severities, sev)
+	f, err := api.VulnFilterFrom(q, sla, now)
+	if err != nil {
+		return nil, err
 	}
 	fs, err := l.n.State.Findings(ctx, f)
 	if err != nil {
 		return nil, err
 	}
-	out := make([]api.FindingView, 0, len(fs))
-	for _, x := range fs {
-		v := api.FindingView{VulnFinding: x, AgeDays: int(now.Sub(x.Opened).Hours() / 24)}
-		if due, ok := sla.Deadline(x.Severity, x.Opened); ok {
-			v.Due, v.Overdue = due, x.Status == statedb.VulnOpen && now.After(due)
-		}
-		out = append(out, v)
-	}
-	return out, nil
+	return api.ViewFindings(fs, sla, now), nil
 }
 
 func (r *remote) importVulns(ctx context.Context, name, format string, data []byte) (api.VulnImport, error) {

@@ -1,6 +1,7 @@
 package coverage
 
 import (
+	"cmp"
 	"context"
 	"fmt"
 	"strings"
@@ -114,7 +115,7 @@ func IsSilent(a schema.Alert) bool {
 // evidence.
 func SilenceOf(a schema.Alert) Silence {
 	s := Silence{Host: a.Host, AlertID: a.ID, RuleID: a.RuleID, Since: a.FirstSeen,
-		Input: firstNonEmpty(a.Details[DetailInput], a.Details["input"])}
+		Input: cmp.Or(a.Details[DetailInput], a.Details["input"])}
 	if t, err := time.Parse(time.RFC3339Nano, a.Details[DetailLastEvent]); err == nil {
 		s.Since = t
 	}
@@ -142,13 +143,4 @@ func SilentFor(a schema.Alert, now time.Time) (d time.Duration, recovered bool, 
 		return a.LastSeen.Sub(since), true, !a.LastSeen.IsZero()
 	}
 	return now.Sub(since), false, true
-}
-
-func firstNonEmpty(vs ...string) string {
-	for _, v := range vs {
-		if v != "" {
-			return v
-		}
-	}
-	return ""
 }

@@ -1,6 +1,7 @@
 package intel
 
 import (
+	"cmp"
 	"fmt"
 	"strconv"
 
@@ -74,7 +75,7 @@ func AlertFor(ev *schema.Event, h Hit, retro bool) schema.Alert {
 		Title:    fmt.Sprintf("%s %s %s %s (%s)", host, verb, what, h.Value, about),
 		Severity: sev, Priority: schema.PriorityFromSeverity(sev), FirstSeen: ev.Timestamp, LastSeen: ev.Timestamp,
 		Host: host, SourceIP: ev.Source.IP, DestinationIP: ev.Destination.IP,
-		DestinationDomain: firstNonEmpty(ev.Destination.Domain, ev.DNS.Question.Name, ev.URL.Domain),
+		DestinationDomain: cmp.Or(ev.Destination.Domain, ev.DNS.Question.Name, ev.URL.Domain),
 		User:              ev.User.Name, Status: schema.StatusNew, Count: 1,
 		DedupKey: "ioc|" + h.Source + "|" + string(h.Type) + "|" + h.Value + "|" + host,
 		Details: map[string]string{
@@ -94,13 +95,4 @@ func AlertFor(ev *schema.Event, h Hit, retro bool) schema.Alert {
 		a.Title = "Retro-hunt: " + a.Title
 	}
 	return a
-}
-
-func firstNonEmpty(s ...string) string {
-	for _, v := range s {
-		if v != "" {
-			return v
-		}
-	}
-	return ""
 }

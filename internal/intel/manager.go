@@ -205,10 +205,36 @@ func (m *Manager) fetch(ctx context.Context, s SourceConfig, cursor string) stri
 // changed anything, rebuilds the matcher and starts a retro-hunt. A fetch
 // error is recorded in the source's status and returned.
 func (m *Manager) Record(ctx context.Context, source, kind string, b Batch, fetchErr error) (added int, err error) {
+	added, err = m.storeFetch(ctx, source, kind, b, fetchErr)
+	if err != nil {
+		return added, err
+	}
+	if len(b.Indicators) > 0 || b.Full {
+		m.kick(m.rebuild)
+	}
+	if added > 0 {
+		m.kick(m.hunt)
+	}
+	return added, nil
+}
+
+// Import records a one-off file's indicators as source, then rebuilds the
+// matcher and retro-hunts at once (not in the background, as Record has
+// Run do), so the caller learns what the hunt raised.
+func (m *Manager) Import(ctx context.Context, source, kind string, b Batch) (added, alerts int, err error) {
+	if added, err = m.storeFetch(ctx, source, kind, b, nil); err != nil {
+		return added, 0, err
+	}
+	alerts, err = m.Refresh(ctx)
+	return added, alerts, err
+}
+
+// store1 records one fetch or import and counts it in the metrics.
+func (m *Manager) storeFetch(ctx context.Context, source, kind string, b Batch, fetchErr error) (int, error) {
 	for i := range b.Indicators {
 		b.Indicators[i].Source = source
 	}
-	added, err = m.store.RecordIntelFetch(ctx, Fetched{Source: source, Kind: kind, At: time.Now().UTC(), Err: fetchErr, Batch: b})
+	added, err := m.store.RecordIntelFetch(ctx, Fetched{Source: source, Kind: kind, At: time.Now().UTC(), Err: fetchErr, Batch: b})
 	if m.metrics != nil {
 		m.metrics.fetched(source, fetchErr == nil && err == nil)
 	}
@@ -217,12 +243,6 @@ func (m *Manager) Record(ctx context.Context, source, kind string, b Batch, fetc
 	}
 	if fetchErr != nil {
 		return 0, fetchErr
-	}
-	if len(b.Indicators) > 0 || b.Full {
-		m.kick(m.rebuild)
-	}
-	if added > 0 {
-		m.kick(m.hunt)
 	}
 	return added, nil
 }

@@ -1,6 +1,7 @@
 package node
 
 import (
+	"cmp"
 	"context"
 	"time"
 
@@ -22,7 +23,7 @@ func (n *Node) buildEnricher(ctx context.Context) error {
 	}
 	var geo *enrich.GeoIP
 	g := n.Cfg.Enrich.GeoIP
-	if loc := firstOf(g.City, g.Country); loc != "" || g.ASN != "" {
+	if loc := cmp.Or(g.City, g.Country); loc != "" || g.ASN != "" {
 		if geo, err = enrich.OpenGeoIP(loc, g.ASN); err != nil {
 			return err
 		}
@@ -37,15 +38,6 @@ func (n *Node) buildEnricher(ctx context.Context) error {
 		n.Log.Warn("some assets could not be indexed", "err", err)
 	}
 	return nil
-}
-
-func firstOf(s ...string) string {
-	for _, v := range s {
-		if v != "" {
-			return v
-		}
-	}
-	return ""
 }
 
 // staticAssets are the network section's assets.
@@ -80,16 +72,7 @@ type indexLookup struct{ x *asset.Index }
 
 // AssetFor implements risk.AssetLookup.
 func (l indexLookup) AssetFor(host string) (schema.Asset, bool) {
-	if l.x == nil || host == "" {
-		return schema.Asset{}, false
-	}
-	if a, ok := asset.ParseAddr(host); ok {
-		if e, ok := l.x.LookupAddr(a); ok {
-			return e.Asset, true
-		}
-		return schema.Asset{}, false
-	}
-	if e, ok := l.x.LookupHost(host); ok {
+	if e, ok := lookupAsset(l.x, host); ok {
 		return e.Asset, true
 	}
 	return schema.Asset{}, false

@@ -105,12 +105,8 @@ func (s intelService) Import(ctx context.Context, name, format string, data []by
 	if res.Problems == nil {
 		res.Problems = []intel.Problem{}
 	}
-	added, err := s.n.Intel.Record(ctx, name, "import:"+format, intel.Batch{Indicators: ins, Problems: probs, Full: true}, nil)
-	if err != nil {
-		return res, err
-	}
-	res.New = added
-	res.RetroAlerts, err = s.n.Intel.Refresh(ctx)
+	res.New, res.RetroAlerts, err = s.n.Intel.Import(ctx, name, "import:"+format,
+		intel.Batch{Indicators: ins, Problems: probs, Full: true})
 	return res, err
 }
 

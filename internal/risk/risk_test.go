@@ -163,3 +163,21 @@ func TestVulnerableHostRanksHigher(t *testing.T) {
 		t.Fatalf("priorities %d (vulnerable) and %d", a.Priority, b.Priority)
 	}
 }
+
+func TestSortHosts(t *testing.T) {
+	t.Parallel()
+	hs := []HostRisk{{Host: "b", LastSeen: now}, {Host: "a", LastSeen: now.Add(-time.Hour)}, {Host: "c", LastSeen: now.Add(time.Hour)}}
+	names := func() string { return hs[0].Host + hs[1].Host + hs[2].Host }
+	if err := SortHosts(hs, "name"); err != nil || names() != "abc" {
+		t.Fatalf("by name: %s, %v", names(), err)
+	}
+	if err := SortHosts(hs, "last_seen"); err != nil || names() != "cba" {
+		t.Fatalf("by last seen: %s, %v", names(), err)
+	}
+	if err := SortHosts(hs, "risk"); err != nil || names() != "cba" {
+		t.Fatalf("by risk keeps the ranking: %s, %v", names(), err)
+	}
+	if err := SortHosts(hs, "size"); err == nil {
+		t.Fatal("unknown order accepted")
+	}
+}

@@ -1,9 +1,12 @@
 package risk
 
 import (
+	"cmp"
 	"context"
+	"errors"
 	"fmt"
 	"slices"
+	"strings"
 	"time"
 
 	"github.com/vigil-soc/vigil/internal/schema"
@@ -73,4 +76,24 @@ func (s *Service) Host(ctx context.Context, id string) (HostRisk, bool, error) {
 		}
 	}
 	return HostRisk{}, false, nil
+}
+
+// ErrBadSort is returned by SortHosts for an unknown order.
+var ErrBadSort = errors.New("sort: want risk, name or last_seen")
+
+// SortHosts orders hosts by risk (as Hosts returns them; "" too), name or
+// last_seen (newest first).
+func SortHosts(hs []HostRisk, by string) error {
+	switch by {
+	case "", "risk":
+	case "name":
+		slices.SortFunc(hs, func(a, b HostRisk) int { return strings.Compare(a.Host, b.Host) })
+	case "last_seen":
+		slices.SortFunc(hs, func(a, b HostRisk) int {
+			return cmp.Or(b.LastSeen.Compare(a.LastSeen), strings.Compare(a.Host, b.Host))
+		})
+	default:
+		return ErrBadSort
+	}
+	return nil
 }
